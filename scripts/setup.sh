@@ -104,7 +104,7 @@ setup_kube() {
   local ok=1; for b in "${bins[@]}"; do [ -x "$dir/bin/$b" ] || ok=0; done
   if [ $ok = 0 ]; then
     log "building Kubernetes $KUBERNETES_VERSION (${bins[*]}) — takes a while the first time"
-    local w="$cache/build/kubernetes-$KUBERNETES_VERSION"; mkdir -p "$w" "$dir/bin"
+    local w="$cache/build/kubernetes-$KUBERNETES_VERSION"; rm -rf "$w"; mkdir -p "$w" "$dir/bin"
     local gomod; gomod="$(cd "$w" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
     local staging="v0.${KUBERNETES_VERSION#v1.}"
     local gover; gover="$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$gomod" | head -1)"
@@ -136,14 +136,17 @@ setup_etcd() {
   local dir="$cache/etcd-$ETCD_VERSION"
   [ -x "$dir/bin/etcd" ] && return 0
   log "building etcd $ETCD_VERSION"
-  local w="$cache/build/etcd-$ETCD_VERSION"; mkdir -p "$w" "$dir/bin"
+  local w="$cache/build/etcd-$ETCD_VERSION"; rm -rf "$w"; mkdir -p "$w" "$dir/bin"
   local gomod; gomod="$(cd "$w" && go mod download -json "go.etcd.io/etcd/server/v3@$ETCD_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
   local gover; gover="$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$gomod" | head -1)"
   {
     echo "module netbench.local/etcdbuild"
     echo "go $gover"
     echo "require go.etcd.io/etcd/server/v3 $ETCD_VERSION"
-    grep -E '^\s*go.etcd.io/etcd/[a-z0-9/]+ => \.\./' "$gomod" | awk -v v="$ETCD_VERSION" '{print "replace " $1 " => " $1 " " v}'
+    # client/v2 is published as v2.305.<patch> alongside v3.5.<patch>
+    grep -E '^\s*go.etcd.io/etcd/[a-z0-9/]+ => \.\./' "$gomod" | awk -v v="$ETCD_VERSION" '{
+      ver = v; if ($1 ~ /\/v2$/) { n = split(v, a, "."); ver = "v2.305." a[n] }
+      print "replace " $1 " => " $1 " " ver }'
   } > "$w/go.mod"
   printf 'package main\nimport _ "go.etcd.io/etcd/server/v3/etcdmain"\nfunc main() {}\n' > "$w/tools.go"
   (cd "$w" && GOFLAGS=-mod=mod go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true)

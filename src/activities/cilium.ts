@@ -1,0 +1,130 @@
+/**
+ * Cilium-only actions: Hubble toggle, CiliumNetworkPolicy apply/delete,
+ * the LB-map capacity patch and the rollout restart it needs.
+ */
+import { Context } from '@temporalio/activity';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1DaemonSet, type V1Deployment } from '@kubernetes/client-node';
+import { ciliumHubbleDisableArgs } from '../tools/cilium';
+import { execInPod } from '../kube/exec';
+import { isNotFound } from '../kube/client';
+
+export const CNP = { group: 'cilium.io', version: 'v2', plural: 'ciliumnetworkpolicies' } as const;
+export const POLICY_NAMES = { l3l4: 'allow-fortio-benchmark', l7: 'allow-fortio-benchmark-l7' } as const;
+
+/** The reference's policies: fortio-client -> fortio-server 8080/TCP; the L7 one adds an HTTP GET rule (Envoy in the path). */
+export function policyObject(ns: string, kind: 'l3l4' | 'l7') {
+  const port: Record<string, unknown> = { ports: [{ port: '8080', protocol: 'TCP' }] };
+  if (kind === 'l7') port.rules = { http: [{ method: 'GET' }] };
+  return {
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumNetworkPolicy',
+    metadata: { name: POLICY_NAMES[kind], namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'netbench' } },
+    spec: {
+      endpointSelector: { matchLabels: { app: 'benchmark', role: 'fortio-server' } },
+      ingress: [{ fromEndpoints: [{ matchLabels: { app: 'benchmark', role: 'fortio-client' } }], toPorts: [port] }],
+    },
+  };
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
+
+export function daemonSetRolledOut(ds: V1DaemonSet): boolean {
+  const s = ds.status;
+  if (!s) return false;
+  const desired = s.desiredNumberScheduled ?? 0;
+  return (s.observedGeneration ?? 0) >= (ds.metadata?.generation ?? 0) && (s.updatedNumberScheduled ?? 0) >= desired && (s.numberAvailable ?? 0) >= desired;
+}
+export function deploymentRolledOut(d: V1Deployment): boolean {
+  const s = d.status;
+  const want = d.spec?.replicas ?? 1;
+  return !!s && (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && (s.updatedReplicas ?? 0) >= want && (s.availableReplicas ?? 0) >= want && (s.replicas ?? 0) <= want;
+}
+
+export function makeCiliumActivities(deps: { kubeConfig: KubeConfig }) {
+  const kc = deps.kubeConfig;
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+
+  return {
+    /** `cilium config set hubble-disable <bool>` in every agent (the reference touched one; every node should match). */
+    async setHubble(input: { enabled: boolean }): Promise<{ agents: number }> {
+      const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=cilium' })).items.filter((p) => p.status?.phase === 'Running');
+      if (!pods.length) throw new Error('no running Cilium agent pod (k8s-app=cilium) in kube-system');
+      for (const p of pods) {
+        const run = (bin: string) =>
+          execInPod({
+            kubeConfig: kc,
+            namespace: 'kube-system',
+            pod: p.metadata!.name!,
+            container: p.spec?.containers?.[0]?.name,
+            command: ciliumHubbleDisableArgs(!input.enabled, bin),
+            timeoutMs: 60_000,
+          });
+        await run('cilium').catch(() => run('cilium-dbg'));
+      }
+      return { agents: pods.length };
+    },
+
+    async applyPolicy(input: { ns: string; kind: 'l3l4' | 'l7' }): Promise<void> {
+      const body = policyObject(input.ns, input.kind);
+      try {
+        await custom.createNamespacedCustomObject({ ...CNP, namespace: input.ns, body });
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409) throw err;
+      }
+    },
+
+    async deletePolicy(input: { ns: string; kind: 'l3l4' | 'l7' }): Promise<void> {
+      try {
+        await custom.deleteNamespacedCustomObject({ ...CNP, namespace: input.ns, name: POLICY_NAMES[input.kind] });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    },
+
+    async patchLbMapMax(input: { value: number }): Promise<void> {
+      const cm = await core.readNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system' });
+      cm.data = { ...(cm.data ?? {}), 'bpf-lb-map-max': String(input.value) };
+      await core.replaceNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system', body: cm });
+    },
+
+    /** rollout restart ds/cilium and deploy/cilium-operator, then wait until the DaemonSet is rolled out and Ready. */
+    async rolloutRestartCilium(input: { timeoutSec: number }): Promise<{ seconds: number }> {
+      const ctx = Context.current();
+      const started = Date.now();
+      const stamp = new Date().toISOString();
+      const restart = async (kind: 'ds' | 'deploy', name: string) => {
+        const obj = kind === 'ds' ? await apps.readNamespacedDaemonSet({ name, namespace: 'kube-system' }) : await apps.readNamespacedDeployment({ name, namespace: 'kube-system' });
+        const tpl = obj.spec!.template;
+        tpl.metadata = { ...(tpl.metadata ?? {}), annotations: { ...(tpl.metadata?.annotations ?? {}), 'kubectl.kubernetes.io/restartedAt': stamp } };
+        if (kind === 'ds') await apps.replaceNamespacedDaemonSet({ name, namespace: 'kube-system', body: obj as V1DaemonSet });
+        else await apps.replaceNamespacedDeployment({ name, namespace: 'kube-system', body: obj as V1Deployment });
+      };
+      await restart('ds', 'cilium');
+      await restart('deploy', 'cilium-operator').catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+      for (;;) {
+        const ds = await apps.readNamespacedDaemonSet({ name: 'cilium', namespace: 'kube-system' });
+        let op = true;
+        try {
+          op = deploymentRolledOut(await apps.readNamespacedDeployment({ name: 'cilium-operator', namespace: 'kube-system' }));
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        const done = daemonSetRolledOut(ds) && op;
+        ctx.heartbeat({ updated: ds.status?.updatedNumberScheduled, available: ds.status?.numberAvailable, desired: ds.status?.desiredNumberScheduled });
+        if (done) return { seconds: (Date.now() - started) / 1000 };
+        if (Date.now() - started > input.timeoutSec * 1000) {
+          throw new Error(`ds/cilium not rolled out after ${input.timeoutSec}s (updated ${ds.status?.updatedNumberScheduled}/${ds.status?.desiredNumberScheduled}, available ${ds.status?.numberAvailable})`);
+        }
+        await sleep(2000, ctx.cancellationSignal);
+      }
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Run one scenario round: exec the tool in its client pod (heartbeating,
+ * cancellable, bounded by KUBECTL_TIMEOUT), stream its raw output to the
+ * run directory in the reference's layout, parse it, return the figures.
+ * A failure throws (Temporal retries, up to 3 attempts); the workflow then
+ * records the last reason.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Measurement } from '../domain/results';
+import { fortioUrl, rawFile, scenarioById, targetIp, type Scenario, type Targets } from '../domain/scenarios';
+import { FIXTURE_CONTAINER } from '../domain/fixtures';
+import { execInPod } from '../kube/exec';
+import { iperf3ClientArgs, parseIperf3Json } from '../tools/iperf3';
+import { fortioLoadArgs, parseFortioJson } from '../tools/fortio';
+import { netperfArgs, parseNetperfCsv } from '../tools/netperf';
+import { ToolOutputError } from '../tools/errors';
+
+export interface MeasureInput {
+  outputDir: string;
+  ns: string;
+  scenario: string;
+  round: number;
+  step?: number;
+  targets: Targets;
+  seconds: number;
+  execTimeoutSec: number;
+}
+
+export function toolArgv(s: Scenario, ip: string, seconds: number): string[] {
+  switch (s.tool) {
+    case 'iperf3':
+      return iperf3ClientArgs({ host: ip, port: s.port, seconds, streams: s.streams });
+    case 'fortio':
+      return fortioLoadArgs({ url: fortioUrl(ip, s.port), qps: s.qps, connections: s.connections, seconds, keepalive: s.keepalive, json: true });
+    case 'netperf':
+      return netperfArgs({ host: ip, test: s.test, seconds });
+  }
+}
+
+/** Parsed figures of one raw output; the headline value first. */
+export function parseRaw(s: Scenario, text: string): { value: number; figures: Record<string, number> } {
+  switch (s.tool) {
+    case 'iperf3': {
+      const r = parseIperf3Json(text);
+      return {
+        value: r.gbps,
+        figures: { gbps: r.gbps, bitsPerSecond: r.bitsPerSecond, ...(r.retransmits !== undefined ? { retransmits: r.retransmits } : {}) },
+      };
+    }
+    case 'fortio': {
+      const r = parseFortioJson(text);
+      const figures: Record<string, number> = { qps: r.actualQps, p50Ms: r.p50Ms, p90Ms: r.p90Ms, p99Ms: r.p99Ms, avgMs: r.avgMs, count: r.count, errors: r.errorCount };
+      return { value: r.actualQps, figures };
+    }
+    case 'netperf': {
+      const r = parseNetperfCsv(text);
+      return { value: r.p99Us, figures: { ...r } };
+    }
+  }
+}
+
+export function makeMeasureActivities(deps: { kubeConfig: KubeConfig }) {
+  return {
+    async measure(input: MeasureInput): Promise<Measurement> {
+      const ctx = Context.current();
+      const s = scenarioById(input.scenario);
+      const ip = targetIp(input.targets, s.target);
+      if (!ip) throw ApplicationFailure.nonRetryable(`no address for target ${s.target}`, 'BadTarget');
+      const rel = rawFile(s, input.round, input.step);
+      const file = path.join(input.outputDir, rel);
+      await mkdir(path.dirname(file), { recursive: true });
+      const argv = toolArgv(s, ip, input.seconds);
+      const started = Date.now();
+      const beat = setInterval(() => ctx.heartbeat({ elapsedSec: Math.round((Date.now() - started) / 1000), of: input.seconds }), 5000);
+      let exitCode: number | undefined;
+      let stderr = '';
+      try {
+        const r = await execInPod({
+          kubeConfig: deps.kubeConfig,
+          namespace: input.ns,
+          pod: s.client,
+          container: FIXTURE_CONTAINER[s.client],
+          command: argv,
+          timeoutMs: input.execTimeoutSec * 1000,
+          signal: ctx.cancellationSignal,
+          stdoutFile: `${file}.partial`,
+        });
+        exitCode = r.exitCode;
+        stderr = r.stderr ?? '';
+      } catch (err) {
+        // A non-zero exit still leaves the tool's own output (iperf3 prints an error JSON): parse it for the reason.
+        const e = err as { exitCode?: number; stderr?: string; name?: string };
+        if (e.name !== 'ExecCommandError') throw err;
+        exitCode = e.exitCode;
+        stderr = e.stderr ?? '';
+      } finally {
+        clearInterval(beat);
+      }
+      await rename(`${file}.partial`, file).catch(() => undefined);
+      if (stderr.trim()) await writeFile(`${file}.err`, stderr);
+      const text = await readFile(file, 'utf8').catch(() => '');
+      try {
+        const { value, figures } = parseRaw(s, s.tool === 'netperf' ? `${text}\n${stderr}` : text);
+        return { scenario: s.id, round: input.round, step: input.step, ok: true, value, figures, file: rel, seconds: (Date.now() - started) / 1000, attempts: ctx.info.attempt };
+      } catch (err) {
+        if (err instanceof ToolOutputError) {
+          const code = exitCode ? ` (exit ${exitCode})` : '';
+          throw ApplicationFailure.retryable(`${s.tool}: ${err.reason}${code}`, 'ToolOutputError');
+        }
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * config + cluster facts -> the ordered phases of a run, with every skipped
+ * phase and its reason, and the number of work units (for progress bars).
+ * Pure: the workflow calls it to decide what to run.
+ */
+import type { PhaseName, RunOptions } from '../config';
+import type { ClusterType } from './results';
+import { SCALE_SCENARIOS, SCENARIOS, type Scenario } from './scenarios';
+
+export interface PlannedPhase {
+  phase: PhaseName;
+  run: boolean;
+  reason?: string;
+  /** measurements (tool runs) this phase will make */
+  measurements: number;
+}
+
+export interface Plan {
+  phases: PlannedPhase[];
+  /** total tool runs + scale steps + metric collections: the denominator of progress */
+  totalUnits: number;
+}
+
+export const isCilium = (t: ClusterType) => t.startsWith('cilium-');
+
+export function scenariosOf(phase: PhaseName): Scenario[] {
+  return SCENARIOS.filter((s) => s.phase === phase);
+}
+
+export function roundsOf(s: Scenario, rounds: number): number {
+  return s.repeat === 'rounds' ? rounds : 1;
+}
+
+export function buildPlan(o: RunOptions, clusterType: ClusterType): Plan {
+  const phases: PlannedPhase[] = [];
+  const order: PhaseName[] = ['throughput', 'rps', 'latency', 'hubble', 'networkpolicy', 'service-scale', 'metrics'];
+  for (const phase of order) {
+    let run = true;
+    let reason: string | undefined;
+    if (o.skip.includes(phase)) {
+      run = false;
+      reason = 'left out by --skip';
+    } else if ((phase === 'hubble' || phase === 'networkpolicy') && !isCilium(clusterType)) {
+      run = false;
+      reason = `Cilium only; this cluster is ${clusterType}`;
+    }
+    let measurements = 0;
+    if (phase === 'service-scale') {
+      measurements = o.svcScaleSteps.length * SCALE_SCENARIOS.reduce((a, s) => a + roundsOf(s, o.rounds), 0);
+    } else if (phase !== 'metrics') {
+      measurements = scenariosOf(phase).reduce((a, s) => a + roundsOf(s, o.rounds), 0);
+    }
+    phases.push({ phase, run, reason, measurements: run ? measurements : 0 });
+  }
+  const totalUnits =
+    phases.reduce((a, p) => a + p.measurements, 0) +
+    (phases.find((p) => p.phase === 'service-scale')?.run ? o.svcScaleSteps.length : 0) +
+    (phases.find((p) => p.phase === 'metrics')?.run ? 1 : 0);
+  return { phases, totalUnits };
+}
+
+/** LB entries Cilium needs for the largest step: each Service takes 1 + its endpoints. */
+export function lbEntriesNeeded(o: RunOptions): number {
+  return Math.max(...o.svcScaleSteps) * (o.svcEndpoints + 1);
+}
+
+/** The reference's sync sleep (kept only for comparison in the report: we measure instead). */
+export function referenceSyncSleepSecs(svcCount: number, endpoints: number): number {
+  return Math.min(180, 60 + Math.floor((svcCount * endpoints) / 1000));
+}

@@ -1,0 +1,147 @@
+/**
+ * What a run records: small, parsed figures only (raw tool output stays in
+ * files under the run directory). This is the workflow's result and the
+ * input of every rendering (summary.json, report.md, comparisons), so a run
+ * directory's `netbench-results.json` regenerates every report.
+ */
+import type { PhaseName, RunOptions } from '../config';
+
+export type ClusterType = 'cilium-overlay' | 'cilium-native' | 'kubeproxy-ipvs' | 'kubeproxy-iptables' | 'kubeproxy-nftables';
+export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'cilium';
+
+export interface NodeFacts {
+  name: string;
+  internalIp: string;
+}
+
+export interface ClusterFacts {
+  contextName: string;
+  clusterType: ClusterType;
+  proxyMode: ProxyMode;
+  testDate: string;
+  k8sVersion: string;
+  nodeCount: number;
+  nodeOs: string;
+  kernelVersion: string;
+  nodeModel: string;
+  /** first = server side, second = client side */
+  nodes: NodeFacts[];
+  /** how the type was decided, for the report */
+  detectedBy: string;
+}
+
+/** One tool run: its headline figure, or the reason it has none. */
+export interface Measurement {
+  scenario: string;
+  round: number;
+  /** Service count of the scale step, when measured inside one */
+  step?: number;
+  ok: boolean;
+  /** headline: Gbps (iperf3), req/s (fortio), p99 µs (netperf) */
+  value?: number;
+  /** every parsed figure (p50Us, p99Ms, retransmits, ...) */
+  figures?: Record<string, number>;
+  reason?: string;
+  /** raw output, relative to the run directory */
+  file: string;
+  seconds?: number;
+  attempts?: number;
+}
+
+export interface Convergence {
+  /** what was counted: KUBE-SERVICES rules, nftables service-ips elements, Cilium LB entries, IPVS services */
+  metric: 'kube-services-rules' | 'nft-service-ips' | 'lb-entries' | 'ipvs-services' | 'none';
+  expected: number;
+  observed: number;
+  converged: boolean;
+  /** seconds from the last object created to the datapath showing all of them */
+  seconds: number;
+  reason?: string;
+}
+
+export interface ScaleStepResult {
+  svcCount: number;
+  created: number;
+  existed: number;
+  createSeconds: number;
+  createRatePerSec: number;
+  convergence: Convergence;
+  /** total iptables-save lines (iptables) or LB entries lines (Cilium), as the reference's rules_count */
+  rulesCount?: number;
+  /** -A KUBE-SERVICES rules in the nat table (iptables) */
+  kubeServicesChain?: number;
+  measurements: Measurement[];
+}
+
+export interface ResourceStats {
+  component: 'kubeproxy' | 'cilium_agent';
+  avgCpuM: number;
+  maxCpuM: number;
+  avgMemMb: number;
+  maxMemMb: number;
+  podsSampled: number;
+  samples: number;
+}
+
+export interface BpfMapsSummary {
+  totalBytes: number;
+  mapCount: number;
+  topMaps: { name: string; bytes: number; maxEntries: number }[];
+  totalMb: number;
+}
+
+export interface ComponentMetrics {
+  bpfMaps?: BpfMapsSummary;
+  agentRssMb?: number;
+  lbEntries?: number;
+  ctEntries?: number;
+  identities?: number;
+  iptablesRules?: number;
+  ipvsRules?: number;
+  nftServiceIps?: number;
+  /** each collection that failed, with its reason */
+  failures: { what: string; reason: string }[];
+}
+
+export interface LbMapCheck {
+  current: number;
+  needed: number;
+  proposed?: number;
+  decision: 'not-needed' | 'auto' | 'approved' | 'declined' | 'timed-out' | 'failed';
+  decidedBy?: string;
+  applied: boolean;
+  after?: number;
+  reason?: string;
+}
+
+export interface PhaseRecord {
+  phase: PhaseName;
+  status: 'done' | 'skipped' | 'failed' | 'cancelled';
+  reason?: string;
+}
+
+export interface RunResults {
+  schema: 'netbench/run-results@1';
+  workflowId: string;
+  runId: string;
+  startedAt: string;
+  finishedAt?: string;
+  status: 'completed' | 'cancelled' | 'failed';
+  failure?: string;
+  options: RunOptions;
+  outputDir: string;
+  cluster?: ClusterFacts;
+  phases: PhaseRecord[];
+  measurements: Measurement[];
+  scale: {
+    endpointsPerSvc: number;
+    steps: ScaleStepResult[];
+    lbMap?: LbMapCheck;
+    /** false when a needed LB-map fix was declined: large-scale results may be forwarding failures */
+    trusted: boolean;
+    untrustedReason?: string;
+  };
+  resources: ResourceStats[];
+  component?: ComponentMetrics;
+  cleanup?: { done: boolean; skipped: boolean; reason?: string };
+}

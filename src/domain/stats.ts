@@ -1,0 +1,82 @@
+/**
+ * Statistics in one place: mean, spread, a 95% confidence interval across
+ * rounds (with one sample we say so instead of inventing an interval), and
+ * the reference's degradation/overhead percentage and rounding.
+ */
+
+export function mean(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Sample standard deviation (n - 1). */
+export function stddev(xs: readonly number[]): number {
+  if (xs.length < 2) return NaN;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+// Two-sided 95% Student t quantiles by degrees of freedom (1..30), then the normal value.
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+export function t95(df: number): number {
+  return df >= 1 && df <= 30 ? T95[df - 1] : 1.96;
+}
+
+export interface Estimate {
+  n: number;
+  mean: number;
+  stddev?: number;
+  /** half-width of the 95% confidence interval; absent with one sample */
+  ci95?: number;
+  min: number;
+  max: number;
+}
+
+export function estimate(xs: readonly number[]): Estimate | undefined {
+  if (xs.length === 0) return undefined;
+  const m = mean(xs);
+  const e: Estimate = { n: xs.length, mean: m, min: Math.min(...xs), max: Math.max(...xs) };
+  if (xs.length >= 2) {
+    e.stddev = stddev(xs);
+    e.ci95 = (t95(xs.length - 1) * e.stddev) / Math.sqrt(xs.length);
+  }
+  return e;
+}
+
+/** "12,345 ± 210 (n=3)" or "12,345 (1 sample, no interval)". */
+export function formatEstimate(e: Estimate | undefined, digits = 0, unit = ''): string {
+  if (!e) return 'n/a';
+  const f = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const u = unit ? ` ${unit}` : '';
+  return e.ci95 === undefined ? `${f(e.mean)}${u} (1 sample)` : `${f(e.mean)} ± ${f(e.ci95)}${u} (n=${e.n})`;
+}
+
+/**
+ * Python's round(x, n): round half to even on the exact binary value.
+ * Used wherever the reference's summary rounded, so figures match it.
+ */
+export function pyRound(x: number, n = 0): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** n;
+  const scaled = x * f;
+  const floor = Math.floor(scaled);
+  const diff = scaled - floor;
+  // An exact tie only when the scaled product is exactly representable at .5.
+  if (diff === 0.5 && floor / f + 0.5 / f === x) return (floor % 2 === 0 ? floor : floor + 1) / f;
+  return Number(x.toFixed(n));
+}
+
+/** Python's int(): truncation toward zero. */
+export const pyInt = (x: number): number => Math.trunc(x);
+
+/**
+ * The reference's change in percent: (measured - baseline) / baseline * 100,
+ * rounded to one decimal. Negative means slower (degradation / overhead).
+ */
+export function changePct(measured: number, baseline: number): number | undefined {
+  if (!baseline || !Number.isFinite(measured)) return undefined;
+  return pyRound(((measured - baseline) / baseline) * 100, 1);
+}

@@ -1,0 +1,204 @@
+/**
+ * RunResults -> benchmark-summary.json, keeping the reference's keys,
+ * meanings, rounding and order so existing consumers keep working. New
+ * fields are additions (per-step convergence, the `netbench` block with
+ * failures, skipped phases, trust and confidence intervals).
+ */
+import type { Measurement, RunResults, ScaleStepResult } from './results';
+import { changePct, estimate, pyInt, pyRound } from './stats';
+
+type Obj = Record<string, unknown>;
+
+const okValues = (ms: Measurement[], scenario: string, step?: number) =>
+  ms.filter((m) => m.scenario === scenario && m.step === step && m.ok && typeof m.value === 'number').map((m) => m.value as number);
+
+const avgInt = (xs: number[]) => (xs.length ? pyInt(xs.reduce((a, b) => a + b, 0) / xs.length) : undefined);
+
+function throughputEntry(ms: Measurement[], id: string): Obj | undefined {
+  const vals = okValues(ms, id).map((v) => pyRound(v, 2));
+  if (!vals.length) return undefined;
+  return { gbps: vals, avg: pyRound(vals.reduce((a, b) => a + b, 0) / vals.length, 2) };
+}
+
+function rpsEntry(ms: Measurement[], id: string, step?: number): Obj | undefined {
+  const vals = okValues(ms, id, step).map(pyInt);
+  if (!vals.length) return undefined;
+  return { qps: vals, avg_qps: avgInt(vals) };
+}
+
+/** Mean of one parsed figure across successful rounds, truncated like the reference. */
+function figureAvgInt(ms: Measurement[], id: string, fig: string, step?: number): number | undefined {
+  const vals = ms
+    .filter((m) => m.scenario === id && m.step === step && m.ok && typeof m.figures?.[fig] === 'number')
+    .map((m) => m.figures![fig]);
+  return avgInt(vals);
+}
+
+export function buildSummary(r: RunResults): Obj {
+  const ms = r.measurements;
+  const c = r.cluster;
+  const summary: Obj = {
+    cluster: c
+      ? {
+          cluster_name: c.contextName,
+          cluster_type: c.clusterType,
+          test_date: c.testDate,
+          k8s_version: c.k8sVersion,
+          node_count: String(c.nodeCount),
+          node_os: c.nodeOs,
+          kernel_version: c.kernelVersion,
+          node_model: c.nodeModel,
+        }
+      : {},
+    throughput: {},
+    rps: {},
+    latency: {},
+    service_scale: {},
+    resources: {},
+  };
+
+  const tp = summary.throughput as Obj;
+  for (const id of ['node_level_8stream', 'pod2pod_single', 'pod2pod_8stream', 'pod2pod_16stream', 'via_service_8stream']) {
+    const e = throughputEntry(ms, id);
+    if (e) tp[id] = e;
+  }
+  const rps = summary.rps as Obj;
+  for (const id of ['pod2pod_c64', 'svc_c64', 'svc_c256', 'svc_short_c64']) {
+    const e = rpsEntry(ms, id);
+    if (e) rps[id] = e;
+  }
+
+  const lat = summary.latency as Obj;
+  const setIf = (o: Obj, k: string, v: number | undefined) => {
+    if (v) o[k] = v; // the reference omits zero/missing values
+  };
+  setIf(lat, 'tcp_rr_p50_us', figureAvgInt(ms, 'tcp_rr', 'p50Us'));
+  setIf(lat, 'tcp_rr_p99_us', figureAvgInt(ms, 'tcp_rr', 'p99Us'));
+  setIf(lat, 'tcp_crr_p99_us', figureAvgInt(ms, 'tcp_crr', 'p99Us'));
+  const http = ms.find((m) => m.scenario === 'http_1k_qps' && m.round === 1 && m.ok && typeof m.figures?.p99Ms === 'number');
+  if (http) setIf(lat, 'http_p99_1k_qps_ms', pyRound(http.figures!.p99Ms, 2));
+
+  const ss = summary.service_scale as Obj;
+  const baseKa = (rps.svc_c64 as Obj | undefined)?.avg_qps as number | undefined;
+  const baseShort = (rps.svc_short_c64 as Obj | undefined)?.avg_qps as number | undefined;
+  setIf(ss, 'keepalive_baseline_qps', baseKa);
+  setIf(ss, 'short_conn_baseline_qps', baseShort);
+  if (r.scale.steps.length || !r.options.skip.includes('service-scale')) ss.endpoints_per_svc = r.scale.endpointsPerSvc;
+  if (r.scale.steps.length) ss.steps = [...r.scale.steps].sort((a, b) => a.svcCount - b.svcCount).map((s) => stepEntry(s, baseKa, baseShort));
+
+  const res = summary.resources as Obj;
+  for (const rs of r.resources) {
+    res[rs.component] = {
+      avg_cpu_m: pyRound(rs.avgCpuM, 1),
+      max_cpu_m: pyRound(rs.maxCpuM, 1),
+      avg_mem_mb: pyRound(rs.avgMemMb, 1),
+      max_mem_mb: pyRound(rs.maxMemMb, 1),
+      pods_sampled: rs.podsSampled,
+    };
+  }
+  const comp = r.component;
+  if (comp?.bpfMaps) {
+    res.bpf_maps = {
+      total_bytes: comp.bpfMaps.totalBytes,
+      map_count: comp.bpfMaps.mapCount,
+      top_maps: comp.bpfMaps.topMaps.map((m) => ({ name: m.name, bytes: m.bytes, max_entries: m.maxEntries })),
+      total_mb: pyRound(comp.bpfMaps.totalMb, 1),
+    };
+  }
+  if (comp?.agentRssMb !== undefined) res.cilium_agent_rss_mb = pyRound(comp.agentRssMb, 1);
+
+  const on = avgInt(okValues(ms, 'hubble_on'));
+  const off = avgInt(okValues(ms, 'hubble_off'));
+  if (on && off && off > 0) summary.hubble = { with_hubble_qps: on, without_hubble_qps: off, overhead_pct: changePct(on, off) };
+
+  const base = avgInt(okValues(ms, 'no_policy'));
+  if (base && base > 0) {
+    const np: Obj = { baseline_qps: base };
+    const l34 = avgInt(okValues(ms, 'l3l4_policy'));
+    if (l34) Object.assign(np, { l3l4_qps: l34, l3l4_overhead_pct: changePct(l34, base) });
+    const l7 = avgInt(okValues(ms, 'l7_policy'));
+    if (l7) Object.assign(np, { l7_qps: l7, l7_overhead_pct: changePct(l7, base) });
+    summary.networkpolicy = np;
+  }
+
+  summary.netbench = netbenchBlock(r);
+  return summary;
+}
+
+function stepEntry(s: ScaleStepResult, baseKa?: number, baseShort?: number): Obj {
+  const ms = s.measurements;
+  const e: Obj = { svc_count: s.svcCount };
+  const ka = avgInt(okValues(ms, 'ka', s.svcCount));
+  if (ka && baseKa) Object.assign(e, { keepalive_qps: ka, keepalive_degradation_pct: changePct(ka, baseKa) });
+  const short = avgInt(okValues(ms, 'short', s.svcCount));
+  if (short && baseShort) Object.assign(e, { short_conn_qps: short, short_conn_degradation_pct: changePct(short, baseShort) });
+  const crr = figureAvgInt(ms, 'crr', 'p99Us', s.svcCount);
+  if (crr) e.tcp_crr_p99_us = crr;
+  const rr = figureAvgInt(ms, 'rr', 'p99Us', s.svcCount);
+  if (rr) e.tcp_rr_p99_us = rr;
+  if (s.rulesCount !== undefined) e.rules_count = s.rulesCount;
+  if (s.kubeServicesChain !== undefined) e.kube_services_chain = s.kubeServicesChain;
+  // additions
+  if (ka && !baseKa) e.keepalive_qps = ka;
+  if (short && !baseShort) e.short_conn_qps = short;
+  e.datapath_convergence = {
+    metric: s.convergence.metric,
+    expected: s.convergence.expected,
+    observed: s.convergence.observed,
+    converged: s.convergence.converged,
+    seconds: pyRound(s.convergence.seconds, 1),
+    ...(s.convergence.reason ? { reason: s.convergence.reason } : {}),
+  };
+  e.create = { created: s.created, existed: s.existed, seconds: pyRound(s.createSeconds, 1), per_second: pyRound(s.createRatePerSec, 1) };
+  return e;
+}
+
+function netbenchBlock(r: RunResults): Obj {
+  const failures = [
+    ...r.measurements.filter((m) => !m.ok).map((m) => ({ scenario: m.scenario, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
+    ...r.scale.steps.flatMap((s) =>
+      s.measurements.filter((m) => !m.ok).map((m) => ({ scenario: m.scenario, step: s.svcCount, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
+    ),
+    ...(r.component?.failures ?? []).map((f) => ({ scenario: f.what, reason: f.reason })),
+  ];
+  const intervals: Obj = {};
+  const ids = [...new Set(r.measurements.filter((m) => m.ok).map((m) => m.scenario))];
+  for (const id of ids) {
+    const e = estimate(okValues(r.measurements, id));
+    if (e && e.n >= 2) intervals[id] = { n: e.n, mean: pyRound(e.mean, 2), ci95: pyRound(e.ci95!, 2) };
+  }
+  return {
+    schema: 'netbench/summary-additions@1',
+    workflow_id: r.workflowId,
+    run_id: r.runId,
+    status: r.status,
+    ...(r.failure ? { failure: r.failure } : {}),
+    proxy_mode: r.cluster?.proxyMode,
+    trusted: r.scale.trusted,
+    ...(r.scale.untrustedReason ? { untrusted_reason: r.scale.untrustedReason } : {}),
+    ...(r.scale.lbMap ? { lb_map: r.scale.lbMap } : {}),
+    phases: r.phases.map((p) => ({ phase: p.phase, status: p.status, ...(p.reason ? { reason: p.reason } : {}) })),
+    failures,
+    confidence_intervals: intervals,
+  };
+}
+
+/** Keys the reference wrote as Python floats: a whole value still prints with ".0". */
+const FLOAT_KEYS = new Set([
+  'gbps', 'avg', 'keepalive_degradation_pct', 'short_conn_degradation_pct', 'overhead_pct', 'l3l4_overhead_pct', 'l7_overhead_pct',
+  'http_p99_1k_qps_ms', 'avg_cpu_m', 'max_cpu_m', 'avg_mem_mb', 'max_mem_mb', 'total_mb', 'cilium_agent_rss_mb',
+]);
+
+/** JSON with indent 2 and Python's float spelling on the reference's float fields. */
+export function summaryJson(summary: Obj): string {
+  const mark = (v: unknown): unknown => (typeof v === 'number' && Number.isInteger(v) ? `\u0000F${v}.0\u0000` : v);
+  const text = JSON.stringify(
+    summary,
+    function (this: Obj, key: string, value: unknown) {
+      if (!FLOAT_KEYS.has(key) || this.netbench === value) return value;
+      return Array.isArray(value) ? value.map(mark) : mark(value);
+    },
+    2,
+  );
+  return text.replace(/"\\u0000F(-?\d+\.0)\\u0000"/g, '$1') + '\n';
+}

@@ -1,0 +1,73 @@
+/**
+ * Names shared by workflows, the worker and the client: task queue, message
+ * definitions, typed search-attribute keys. Workflow-safe (no Node imports).
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { PhaseName } from './config';
+
+export const DEFAULT_TASK_QUEUE = 'netbench';
+
+export type RunPhase =
+  | 'starting'
+  | 'inspect'
+  | 'deploy'
+  | PhaseName
+  | 'report'
+  | 'cleanup'
+  | 'done';
+
+export interface Progress {
+  phase: RunPhase;
+  /** scenario being measured, e.g. "fortio Via Svc c64 keepalive @5000 svc, round 2/3" */
+  scenario?: string;
+  /** Service count of the scale step under way */
+  scaleStep?: number;
+  /** dummy Services that exist so far */
+  servicesCreated: number;
+  done: number;
+  total: number;
+  /** what the run waits for right now (a timer, a rollout, an approval) */
+  waitingFor?: string;
+  /** the LB-map fix waiting for `approve` / `decline` */
+  pendingApproval?: { current: number; needed: number; proposed: number };
+  failures: number;
+  trusted: boolean;
+  clusterType?: string;
+  lastFigures: { label: string; value: string }[];
+  phasesDone: string[];
+  phasesLeft: string[];
+}
+
+export interface LbMapDecision {
+  approve: boolean;
+  /** who decided (shown in the report) */
+  by?: string;
+}
+
+export const progressQuery = defineQuery<Progress>('progress');
+/** The Cilium LB-map capacity fix: approve or decline; rejected by the validator when nothing is pending. */
+export const approveLbMapFixUpdate = defineUpdate<{ accepted: boolean; message: string }, [LbMapDecision]>('approveLbMapFix');
+/** Progress of a scale step, for the parent's progress (signal child -> parent). */
+export const scaleProgressSignal = defineSignal<[{ step: number; servicesCreated: number; scenario?: string; waitingFor?: string; doneDelta?: number }]>('scaleProgress');
+
+export const SA = {
+  cluster: defineSearchAttributeKey('NetbenchCluster', SearchAttributeType.KEYWORD),
+  clusterType: defineSearchAttributeKey('NetbenchClusterType', SearchAttributeType.KEYWORD),
+  phase: defineSearchAttributeKey('NetbenchPhase', SearchAttributeType.KEYWORD),
+  scaleStep: defineSearchAttributeKey('NetbenchScaleStep', SearchAttributeType.INT),
+  servicesCreated: defineSearchAttributeKey('NetbenchServicesCreated', SearchAttributeType.INT),
+  trusted: defineSearchAttributeKey('NetbenchTrusted', SearchAttributeType.BOOL),
+  regression: defineSearchAttributeKey('NetbenchRegression', SearchAttributeType.BOOL),
+} as const;
+
+/** `--search-attribute Name=Type` arguments for the dev server, and for `temporal operator search-attribute create`. */
+export const SEARCH_ATTRIBUTE_SPECS: { name: string; type: 'Keyword' | 'Int' | 'Bool' }[] = [
+  { name: 'NetbenchCluster', type: 'Keyword' },
+  { name: 'NetbenchClusterType', type: 'Keyword' },
+  { name: 'NetbenchPhase', type: 'Keyword' },
+  { name: 'NetbenchScaleStep', type: 'Int' },
+  { name: 'NetbenchServicesCreated', type: 'Int' },
+  { name: 'NetbenchTrusted', type: 'Bool' },
+  { name: 'NetbenchRegression', type: 'Bool' },
+];

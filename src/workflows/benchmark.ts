@@ -1,0 +1,432 @@
+/**
+ * benchmarkRun: the run's script. Reads top to bottom like the reference:
+ * inspect cluster -> plan -> deploy fixtures -> throughput -> RPS -> latency
+ * -> Hubble -> NetworkPolicy -> Service scale (one child per step) ->
+ * component metrics -> report -> cleanup (non-cancellable, always).
+ *
+ * History stays small: counts, cursors and parsed figures only.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  executeChild,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PhaseName, RunOptions } from '../config';
+import { buildPlan, isCilium, lbEntriesNeeded, roundsOf, scenariosOf, type Plan } from '../domain/plan';
+import type { ClusterFacts, LbMapCheck, Measurement, PhaseRecord, RunResults } from '../domain/results';
+import { scenarioById, scenarioLabel, WARMUP, type Scenario, type Targets } from '../domain/scenarios';
+import {
+  approveLbMapFixUpdate,
+  progressQuery,
+  SA,
+  scaleProgressSignal,
+  type LbMapDecision,
+  type Progress,
+  type RunPhase,
+} from '../shared';
+import { clusterActivities, failureReason, formatFigure, longActivities, measureOnce, pause, type MeasureContext } from './common';
+import { scaleChildOptions, serviceScaleStep } from './scale';
+
+export interface BenchmarkInput {
+  options: RunOptions;
+  /** absolute output directory on the worker's filesystem */
+  outputDir: string;
+  /** kube context name (resolved by the client from the kubeconfig) */
+  contextName: string;
+  /** keep netbench's search attributes current (the client checks they are registered) */
+  searchAttributes?: boolean;
+}
+
+export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
+  const o = input.options;
+  const info = workflowInfo();
+  const results: RunResults = {
+    schema: 'netbench/run-results@1',
+    workflowId: info.workflowId,
+    runId: info.runId,
+    startedAt: new Date(Date.now()).toISOString(),
+    status: 'completed',
+    options: o,
+    outputDir: input.outputDir,
+    phases: [],
+    measurements: [],
+    scale: { endpointsPerSvc: o.svcEndpoints, steps: [], trusted: true },
+    resources: [],
+  };
+  const progress: Progress = {
+    phase: 'starting',
+    servicesCreated: 0,
+    done: 0,
+    total: 0,
+    failures: 0,
+    trusted: true,
+    lastFigures: [],
+    phasesDone: [],
+    phasesLeft: [],
+  };
+
+  // ---- messages ------------------------------------------------------------
+  setHandler(progressQuery, () => progress);
+  setHandler(scaleProgressSignal, (p) => {
+    progress.scaleStep = p.step;
+    progress.servicesCreated = p.servicesCreated;
+    progress.scenario = p.scenario;
+    progress.waitingFor = p.waitingFor;
+    progress.done += p.doneDelta ?? 0;
+    if (p.scenario && p.doneDelta) note(p.scenario);
+    showDetails();
+    upsert({ servicesCreated: p.servicesCreated });
+  });
+  let lbDecision: LbMapDecision | undefined;
+  setHandler(
+    approveLbMapFixUpdate,
+    (d) => {
+      lbDecision = d;
+      return { accepted: true, message: d.approve ? 'LB-map fix approved: Cilium will be patched and restarted' : 'LB-map fix declined: large-scale results will be marked untrustworthy' };
+    },
+    {
+      validator: (d) => {
+        if (!progress.pendingApproval) throw new Error('no LB-map fix is waiting for a decision in this run');
+        if (!d || typeof d.approve !== 'boolean') throw new Error('decision must be { approve: true|false }');
+      },
+    },
+  );
+
+  // ---- progress display --------------------------------------------------------
+  const note = (line: string) => {
+    progress.lastFigures = [...progress.lastFigures.slice(-4), { label: line.split(': ')[0], value: line.split(': ').slice(1).join(': ') }];
+  };
+  const showDetails = () => {
+    const rows = [
+      `**${progress.phase}**${progress.scaleStep ? ` — step ${progress.scaleStep} Services` : ''} — ${progress.done}/${progress.total} done` +
+        (progress.failures ? `, ${progress.failures} failed` : '') +
+        (progress.trusted ? '' : ' — ⚠ large-scale results untrusted'),
+      '',
+      '| phase | state |',
+      '| --- | --- |',
+      ...progress.phasesDone.map((p) => `| ${p} | done |`),
+      ...(isPhase(progress.phase) ? [`| ${progress.phase} | running${progress.scenario ? `: ${progress.scenario}` : ''} |`] : []),
+      ...progress.phasesLeft.filter((p) => p !== progress.phase).map((p) => `| ${p} | to do |`),
+      ...(progress.waitingFor ? ['', `Waiting for: ${progress.waitingFor}`] : []),
+      ...(progress.lastFigures.length ? ['', '| last figures | |', '| --- | --- |', ...progress.lastFigures.map((f) => `| ${f.label} | ${f.value} |`)] : []),
+    ];
+    setCurrentDetails(rows.join('\n'));
+  };
+  const upsert = (v: { phase?: string; scaleStep?: number; servicesCreated?: number; trusted?: boolean; clusterType?: string }) => {
+    if (!input.searchAttributes) return;
+    const pairs = [];
+    if (v.phase !== undefined) pairs.push({ key: SA.phase, value: v.phase });
+    if (v.scaleStep !== undefined) pairs.push({ key: SA.scaleStep, value: v.scaleStep });
+    if (v.servicesCreated !== undefined) pairs.push({ key: SA.servicesCreated, value: v.servicesCreated });
+    if (v.trusted !== undefined) pairs.push({ key: SA.trusted, value: v.trusted });
+    if (v.clusterType !== undefined) pairs.push({ key: SA.clusterType, value: v.clusterType });
+    if (pairs.length) upsertSearchAttributes(pairs);
+  };
+  const enter = (phase: RunPhase) => {
+    if (isPhase(progress.phase) && !progress.phasesDone.includes(progress.phase)) progress.phasesDone.push(progress.phase);
+    progress.phase = phase;
+    progress.scenario = undefined;
+    progress.waitingFor = undefined;
+    showDetails();
+    upsert({ phase });
+  };
+  const record = (s: Scenario, m: Measurement) => {
+    results.measurements.push(m);
+    progress.done++;
+    if (!m.ok) progress.failures++;
+    note(`${scenarioLabel(s, m.round, o.rounds, m.step)}: ${formatFigure(s, m)}`);
+    showDetails();
+  };
+  const phaseRecord = (phase: PhaseName, status: PhaseRecord['status'], reason?: string) => {
+    results.phases.push({ phase, status, ...(reason ? { reason } : {}) });
+  };
+
+  let hubbleDisabled = false;
+  let plan: Plan | undefined;
+  let cancelled: unknown;
+  try {
+    // ---- 1-3. prerequisites, cluster type, context record ------------------------
+    enter('inspect');
+    const cluster: ClusterFacts = await clusterActivities('inspect cluster: nodes, type, versions').inspectCluster({
+      context: o.context,
+      kubeconfig: o.kubeconfig,
+      contextName: input.contextName,
+      outputDir: input.outputDir,
+    });
+    results.cluster = cluster;
+    progress.clusterType = cluster.clusterType;
+    upsert({ clusterType: cluster.clusterType, trusted: true });
+    plan = buildPlan(o, cluster.clusterType);
+    progress.total = plan.totalUnits;
+    progress.phasesLeft = plan.phases.filter((p) => p.run).map((p) => p.phase);
+    for (const p of plan.phases.filter((x) => !x.run)) phaseRecord(p.phase, 'skipped', p.reason);
+    const runs = (phase: PhaseName) => plan!.phases.find((p) => p.phase === phase)?.run ?? false;
+
+    // ---- 4-5. test workloads ------------------------------------------------------
+    enter('deploy');
+    const targets: Targets = await longActivities('deploy test workloads and wait Ready (300 s)').deployFixtures({
+      ns: o.ns,
+      serverNode: cluster.nodes[0].name,
+      clientNode: cluster.nodes[1].name,
+      images: { iperf: o.iperfImage, netperf: o.netperfImage, fortio: o.fortioImage },
+      readyTimeoutSec: 300,
+    });
+    const ctx: MeasureContext = { options: o, outputDir: input.outputDir, targets };
+    const component = isCilium(cluster.clusterType)
+      ? { name: 'cilium_agent' as const, selector: 'k8s-app=cilium', csv: 'cilium' }
+      : { name: 'kubeproxy' as const, selector: 'k8s-app=kube-proxy', csv: 'kubeproxy' };
+
+    /** Every scenario of a phase, ROUNDS each, ROUND_SLEEP after each round, with the resource monitor running. */
+    const runPhase = async (phase: PhaseName, monitor: boolean) => {
+      enter(phase);
+      const mon = new CancellationScope();
+      const monitorDone = monitor
+        ? mon
+            .run(() =>
+              longActivities(`resource monitor (${component.selector}, every 5 s)`).monitorResources({
+                labelSelector: component.selector,
+                csvFile: `${input.outputDir}/resources/${component.csv}_${phase}.csv`,
+                intervalSec: 5,
+              }),
+            )
+            .catch(() => undefined)
+        : Promise.resolve();
+      for (const s of scenariosOf(phase)) {
+        for (let r = 1; r <= roundsOf(s, o.rounds); r++) {
+          progress.scenario = scenarioLabel(s, r, o.rounds);
+          showDetails();
+          record(s, await measureOnce(ctx, s, r));
+          await pause(o.roundSleep, `burst-credit recovery ${o.roundSleep} s`);
+        }
+      }
+      mon.cancel();
+      await monitorDone;
+      phaseRecord(phase, 'done');
+    };
+
+    // ---- 6. throughput (with warm-up) ----------------------------------------------------
+    if (runs('throughput')) {
+      enter('throughput');
+      await measureOnce(ctx, WARMUP, 1); // output discarded, as in the reference
+      await pause(5, 'after warm-up 5 s');
+      await runPhase('throughput', true);
+      await pause(10, 'settle after throughput 10 s');
+    }
+    // ---- 7. RPS ------------------------------------------------------------------------------
+    if (runs('rps')) {
+      await runPhase('rps', true);
+      await pause(10, 'settle after RPS 10 s');
+    }
+    // ---- 8. latency ---------------------------------------------------------------------------
+    if (runs('latency')) await runPhase('latency', false);
+
+    // ---- 9. Hubble overhead (Cilium only) ----------------------------------------------------------
+    if (runs('hubble')) {
+      enter('hubble');
+      const one = async (id: string) => {
+        const s = scenarioById(id);
+        progress.scenario = s.title;
+        record(s, await measureOnce(ctx, s, 1));
+      };
+      await one('hubble_on');
+      hubbleDisabled = true;
+      await clusterActivities('cilium config set hubble-disable true').setHubble({ enabled: false });
+      await pause(15, 'Hubble off: settle 15 s');
+      await one('hubble_off');
+      await clusterActivities('cilium config set hubble-disable false').setHubble({ enabled: true });
+      hubbleDisabled = false;
+      await pause(10, 'Hubble on again: settle 10 s');
+      phaseRecord('hubble', 'done');
+    }
+
+    // ---- 10. NetworkPolicy overhead (Cilium only) ---------------------------------------------------
+    if (runs('networkpolicy')) {
+      enter('networkpolicy');
+      const one = async (id: string) => {
+        const s = scenarioById(id);
+        progress.scenario = s.title;
+        record(s, await measureOnce(ctx, s, 1));
+      };
+      const act = clusterActivities();
+      await one('no_policy');
+      await clusterActivities('apply L3/L4 CiliumNetworkPolicy').applyPolicy({ ns: o.ns, kind: 'l3l4' });
+      await pause(10, 'L3/L4 policy: settle 10 s');
+      await one('l3l4_policy');
+      await act.deletePolicy({ ns: o.ns, kind: 'l3l4' });
+      await pause(5, 'policy removed: settle 5 s');
+      await clusterActivities('apply L7 CiliumNetworkPolicy (HTTP GET rule)').applyPolicy({ ns: o.ns, kind: 'l7' });
+      await pause(30, 'L7 policy: Envoy start 30 s');
+      await one('l7_policy');
+      await act.deletePolicy({ ns: o.ns, kind: 'l7' });
+      await pause(10, 'policy removed: settle 10 s');
+      phaseRecord('networkpolicy', 'done');
+    }
+
+    // ---- 11. Service scale ---------------------------------------------------------------------------
+    if (runs('service-scale')) {
+      enter('service-scale');
+      if (isCilium(cluster.clusterType)) results.scale.lbMap = await lbMapCapacity();
+      let fromCount = 0;
+      for (const svcCount of o.svcScaleSteps) {
+        progress.scaleStep = svcCount;
+        upsert({ scaleStep: svcCount });
+        showDetails();
+        const step = await executeChild(serviceScaleStep, {
+          ...scaleChildOptions(info.workflowId, svcCount, `${input.contextName}: scale step ${fromCount} -> ${svcCount} Services`),
+          args: [
+            {
+              options: o,
+              outputDir: input.outputDir,
+              targets,
+              clusterType: cluster.clusterType,
+              proxyMode: cluster.proxyMode,
+              fromCount,
+              svcCount,
+              parentWorkflowId: info.workflowId,
+            },
+          ],
+        });
+        results.scale.steps.push(step);
+        progress.failures += step.measurements.filter((m) => !m.ok).length;
+        progress.done += 1; // the step's creation + convergence unit
+        progress.servicesCreated = svcCount;
+        fromCount = svcCount;
+      }
+      phaseRecord('service-scale', 'done');
+    }
+
+    // ---- 12. component metrics -------------------------------------------------------------------------
+    if (runs('metrics')) {
+      enter('metrics');
+      await pause(o.metricsSettleSecs, `quiet time before sampling ${o.metricsSettleSecs} s`);
+      try {
+        const stats = await longActivities(`sample ${component.selector} CPU/memory ×${o.metricsSamples}`).sampleResources({
+          component: component.name,
+          labelSelector: component.selector,
+          samples: o.metricsSamples,
+          intervalSec: 5,
+          csvFile: `${input.outputDir}/resources/${component.name === 'cilium_agent' ? 'cilium_agent_cpu_mem' : 'kubeproxy_cpu_mem'}.csv`,
+        });
+        if (stats) results.resources.push(stats);
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        results.component = { failures: [{ what: 'resource sampling (metrics.k8s.io)', reason: failureReason(err) }] };
+      }
+      try {
+        const comp = await clusterActivities('component metrics: rules, BPF maps, agent RSS').collectComponentMetrics({
+          proxyMode: cluster.proxyMode,
+          outputDir: input.outputDir,
+        });
+        results.component = { ...comp, failures: [...(results.component?.failures ?? []), ...comp.failures] };
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        results.component = { failures: [...(results.component?.failures ?? []), { what: 'component metrics', reason: failureReason(err) }] };
+      }
+      progress.done += 1;
+      phaseRecord('metrics', 'done');
+    }
+  } catch (err) {
+    if (isCancellation(err)) {
+      results.status = 'cancelled';
+      cancelled = err;
+    } else {
+      results.status = 'failed';
+      results.failure = failureReason(err);
+    }
+    if (isPhase(progress.phase)) phaseRecord(progress.phase, results.status === 'cancelled' ? 'cancelled' : 'failed', results.failure);
+  } finally {
+    // Cleanup and the report run even when the run is cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      if (hubbleDisabled) {
+        await clusterActivities('restore Hubble (hubble-disable false)').setHubble({ enabled: true }).catch(() => undefined);
+      }
+      enter('cleanup');
+      if (o.skipCleanup) {
+        results.cleanup = { done: false, skipped: true, reason: '--skip-cleanup' };
+      } else {
+        try {
+          await longActivities(`delete namespaces ${o.ns} and ${o.scaleNamespace}`).deleteNamespaces({ namespaces: [o.ns, o.scaleNamespace] });
+          results.cleanup = { done: true, skipped: false };
+        } catch (err) {
+          results.cleanup = { done: false, skipped: false, reason: failureReason(err) };
+        }
+      }
+      enter('report');
+      results.finishedAt = new Date(Date.now()).toISOString();
+      await clusterActivities('write benchmark-summary.json and report.md').writeReport({ results }).catch(() => undefined);
+      enter('done');
+    });
+  }
+  if (cancelled) throw cancelled;
+  if (results.status === 'failed') {
+    throw ApplicationFailure.nonRetryable(results.failure ?? 'run failed', 'BenchmarkFailed');
+  }
+  return results;
+
+  // ---- the Cilium LB-map capacity check: a person approves in the loop, or AUTO_FIX_LB_MAP --------------
+  async function lbMapCapacity(): Promise<LbMapCheck> {
+    const act = clusterActivities();
+    const current = await act.getLbMapMax();
+    const needed = lbEntriesNeeded(o);
+    if (needed <= current) return { current, needed, decision: 'not-needed', applied: false };
+    const proposed = needed * 2;
+    let decision: LbMapCheck['decision'];
+    let decidedBy: string | undefined;
+    if (o.autoFixLbMap) {
+      decision = 'auto';
+      decidedBy = 'AUTO_FIX_LB_MAP=true';
+    } else {
+      progress.pendingApproval = { current, needed, proposed };
+      progress.waitingFor = `approval: raise bpf-lb-map-max ${current} -> ${proposed} and restart Cilium (netbench approve|decline ${info.workflowId})`;
+      showDetails();
+      upsert({ phase: 'awaiting-approval' });
+      const answered = await condition(() => lbDecision !== undefined, o.lbMapApprovalTimeout * 1000, {
+        summary: `waiting for approveLbMapFix (up to ${o.lbMapApprovalTimeout} s)`,
+      });
+      progress.pendingApproval = undefined;
+      progress.waitingFor = undefined;
+      upsert({ phase: 'service-scale' });
+      decision = !answered ? 'timed-out' : lbDecision!.approve ? 'approved' : 'declined';
+      decidedBy = answered ? lbDecision!.by : undefined;
+    }
+    const check: LbMapCheck = { current, needed, proposed, decision, applied: false, ...(decidedBy ? { decidedBy } : {}) };
+    if (decision === 'auto' || decision === 'approved') {
+      try {
+        await clusterActivities(`patch cilium-config bpf-lb-map-max=${proposed}`).patchLbMapMax({ value: proposed });
+        progress.waitingFor = 'rollout of ds/cilium and deploy/cilium-operator';
+        showDetails();
+        await longActivities('rollout restart ds/cilium, deploy/cilium-operator; wait Ready (300 s)').rolloutRestartCilium({ timeoutSec: 300 });
+        await pause(10, 'after Cilium restart 10 s');
+        check.after = await act.getLbMapMax();
+        check.applied = true;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        check.decision = 'failed';
+        check.reason = failureReason(err);
+      }
+    }
+    if (!check.applied) {
+      const fits = Math.floor(current / (o.svcEndpoints + 1));
+      results.scale.trusted = false;
+      results.scale.untrustedReason =
+        `Cilium's LB map holds ${current} entries but ${needed} are needed; the fix was ${check.decision}` +
+        (check.reason ? ` (${check.reason})` : '') +
+        `: results above ~${fits} Services may show map overflow (forwarding failures), not datapath scaling`;
+      progress.trusted = false;
+      upsert({ trusted: false });
+    }
+    progress.waitingFor = undefined;
+    showDetails();
+    return check;
+  }
+}
+
+function isPhase(p: RunPhase): p is PhaseName {
+  return ['throughput', 'rps', 'latency', 'hubble', 'networkpolicy', 'service-scale', 'metrics'].includes(p);
+}

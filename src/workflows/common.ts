@@ -1,0 +1,102 @@
+/**
+ * Workflow-side helpers shared by benchmarkRun and serviceScaleStep:
+ * activity proxies with the right timeouts/retries, one measurement with
+ * its failure recorded (never thrown), and durable pauses with summaries.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities, sleep, TimeoutFailure, CancelledFailure, isCancellation } from '@temporalio/workflow';
+import type { RunOptions } from '../config';
+import type { Measurement } from '../domain/results';
+import { rawFile, scenarioLabel, toolSeconds, type Scenario, type Targets } from '../domain/scenarios';
+import type { Activities } from '../activities';
+
+/** Cluster calls: a transient fault (unreachable, 429, 5xx) is retried with backoff, never fails the run quickly. */
+export function clusterActivities(summary?: string) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '2 minutes',
+    scheduleToCloseTimeout: '2 hours',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    ...(summary ? { summary } : {}),
+  });
+}
+
+/** Long, resumable work (creating/deleting thousands of objects, convergence waits): heartbeats carry the cursor. */
+export function longActivities(summary?: string) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+    ...(summary ? { summary } : {}),
+  });
+}
+
+/** One tool run. Up to 3 attempts (the reference retried fortio 3 times), then recorded as failed with its reason. */
+export function measureActivities(o: RunOptions, summary: string) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: `${o.kubectlTimeout + 60} seconds`,
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
+    summary,
+  });
+}
+
+/** The innermost useful message of a failure chain: what a person needs to read. */
+export function failureReason(err: unknown): string {
+  let e: unknown = err;
+  const parts: string[] = [];
+  for (let depth = 0; e && depth < 6; depth++) {
+    if (e instanceof ActivityFailure) {
+      e = e.cause;
+      continue;
+    }
+    if (e instanceof TimeoutFailure) parts.push(`timed out (${e.timeoutType})`);
+    else if (e instanceof CancelledFailure) parts.push('cancelled');
+    else if (e instanceof ApplicationFailure) parts.push(e.message + (e.type && e.type !== 'Error' ? ` [${e.type}]` : ''));
+    else if (e instanceof Error) parts.push(e.message);
+    else parts.push(String(e));
+    e = (e as { cause?: unknown }).cause;
+  }
+  const uniq = parts.filter((p, i) => p && parts.indexOf(p) === i);
+  return uniq.join(': ') || 'unknown failure';
+}
+
+export interface MeasureContext {
+  options: RunOptions;
+  outputDir: string;
+  targets: Targets;
+}
+
+/** Run one scenario round; a failure becomes a recorded Measurement with its reason. Cancellation propagates. */
+export async function measureOnce(ctx: MeasureContext, s: Scenario, round: number, step?: number): Promise<Measurement> {
+  const label = scenarioLabel(s, round, ctx.options.rounds, step);
+  const file = rawFile(s, round, step);
+  try {
+    return await measureActivities(ctx.options, label).measure({
+      outputDir: ctx.outputDir,
+      ns: ctx.options.ns,
+      scenario: s.id,
+      round,
+      step,
+      targets: ctx.targets,
+      seconds: toolSeconds(s, ctx.options),
+      execTimeoutSec: ctx.options.kubectlTimeout,
+    });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return { scenario: s.id, round, step, ok: false, reason: failureReason(err), file };
+  }
+}
+
+/** A durable pause with a summary the Web UI shows. */
+export async function pause(seconds: number, summary: string): Promise<void> {
+  if (seconds > 0) await sleep(seconds * 1000, { summary });
+}
+
+/** Display of a measurement's headline figure. */
+export function formatFigure(s: Scenario, m: Measurement): string {
+  if (!m.ok) return `failed: ${m.reason}`;
+  if (s.tool === 'iperf3') return `${m.value?.toFixed(2)} Gbps`;
+  if (s.tool === 'netperf') return `p99 ${Math.round(m.value ?? 0)} µs`;
+  if (s.id === 'http_1k_qps') return `p99 ${m.figures?.p99Ms?.toFixed(2)} ms`;
+  return `${Math.round(m.value ?? 0).toLocaleString('en-US')} req/s`;
+}

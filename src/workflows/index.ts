@@ -1,0 +1,3 @@
+// The workflow bundle's entry: workflows only.
+export { benchmarkRun } from './benchmark';
+export { serviceScaleStep } from './scale';
