@@ -1,0 +1,143 @@
+// Cilium agent CLI: argv of the commands the run execs inside an agent pod,
+// and parsers of their text output. The agent CLI is called `cilium` in
+// older images and `cilium-dbg` in newer ones (1.15+), hence `binary`.
+//
+// Facts (from Cilium's CLI sources and docs, not run here: no agent on this
+// machine):
+// - `cilium status` prints "Routing:  Network: Tunnel [vxlan]  Host: Legacy"
+//   (or "Network: Native  Host: BPF"); older releases print
+//   "Network: Tunnel" without the protocol.
+// - `cilium bpf lb list` prints a header, then one line per LB map entry:
+//   a Service's first line holds its address, its other backend slots are
+//   continuation lines. Old releases add a "-----" line under the header.
+// - `cilium identity list` prints "ID  LABELS", then per identity a line
+//   starting with the numeric id and one continuation line per extra label.
+// - The agent CLI has no `config set` subcommand (it takes
+//   `config <Option>=enable|disable` for a few runtime options), so the
+//   reference's `cilium config set hubble-disable true` most likely failed
+//   silently (it discarded output and errors). The builder is kept for
+//   reference compatibility; switching Hubble off for real goes through the
+//   `cilium-config` ConfigMap (`enable-hubble`) and an agent restart.
+//
+// Pure: no node: imports, no Temporal.
+
+import { ToolOutputError, reasonFromLine } from './errors';
+import { binarySchema } from './inputs';
+
+/** Agent CLI name: `cilium` (older images) or `cilium-dbg` (1.15+). */
+export type CiliumBinary = string;
+
+function bin(binary: CiliumBinary): string {
+  return binarySchema.parse(binary);
+}
+
+/** `cilium status` */
+export function ciliumStatusArgs(binary: CiliumBinary = 'cilium'): string[] {
+  return [bin(binary), 'status'];
+}
+
+/**
+ * `cilium config set hubble-disable true|false` — the reference's command,
+ * kept for compatibility; see the file comment: it is not expected to work.
+ */
+export function ciliumHubbleDisableArgs(disable: boolean, binary: CiliumBinary = 'cilium'): string[] {
+  return [bin(binary), 'config', 'set', 'hubble-disable', disable ? 'true' : 'false'];
+}
+
+/** `cilium bpf lb list` */
+export function ciliumBpfLbListArgs(binary: CiliumBinary = 'cilium'): string[] {
+  return [bin(binary), 'bpf', 'lb', 'list'];
+}
+
+/** `cilium bpf ct list global` */
+export function ciliumBpfCtListGlobalArgs(binary: CiliumBinary = 'cilium'): string[] {
+  return [bin(binary), 'bpf', 'ct', 'list', 'global'];
+}
+
+/** `cilium identity list` */
+export function ciliumIdentityListArgs(binary: CiliumBinary = 'cilium'): string[] {
+  return [bin(binary), 'identity', 'list'];
+}
+
+/** `cat /proc/1/status` — the agent is PID 1 of its container. */
+export function procStatusArgs(pid = 1): string[] {
+  return ['cat', `/proc/${Math.trunc(pid)}/status`];
+}
+
+export type CiliumTunnel = 'vxlan' | 'geneve' | 'disabled' | 'unknown';
+
+/**
+ * Tunnel mode from `cilium status`:
+ * - a "Routing:" line: "Network: Tunnel [vxlan|geneve]" → that protocol,
+ *   "Network: Native" → "disabled", "Network: Tunnel" without a protocol
+ *   (older releases) → "unknown" (ask the cilium-config ConfigMap);
+ * - otherwise the reference's rule: a line mentioning "tunnel" and then
+ *   vxlan/geneve → that protocol; "tunnel…disabled" → "disabled";
+ * - otherwise (agent unreachable, error text) → "unknown".
+ */
+export function parseCiliumStatusTunnel(text: string): CiliumTunnel {
+  const routing = /^\s*Routing:\s*(.*)$/im.exec(text);
+  if (routing) {
+    const network = /Network:\s*(\w+)(?:\s*\[([^\]]*)\])?/i.exec(routing[1]);
+    if (network) {
+      const mode = network[1].toLowerCase();
+      const proto = (network[2] ?? '').trim().toLowerCase();
+      if (mode === 'native') return 'disabled';
+      if (mode === 'tunnel') {
+        if (proto === 'vxlan' || proto === 'geneve') return proto;
+        return 'unknown';
+      }
+    }
+  }
+  for (const line of text.split('\n')) {
+    const m = /tunnel.*?\b(vxlan|geneve|disabled)\b/i.exec(line);
+    if (m) return m[1].toLowerCase() as CiliumTunnel;
+  }
+  return 'unknown';
+}
+
+export interface CiliumLineCount {
+  /** Newline characters, exactly what the reference's `| wc -l` printed. */
+  lines: number;
+  /** Best-effort count of entries (header, separator and continuation lines left out; see `kind`). */
+  entries: number;
+}
+
+/**
+ * Counts the lines of a `cilium bpf lb list`, `bpf ct list global` or
+ * `identity list` output.
+ * - kind "identity": entries are lines starting with a numeric id (label
+ *   continuation lines are not identities);
+ * - otherwise (lb, ct): entries are non-empty lines with a digit in them
+ *   (headers and "No entries found" have none). For `bpf lb list` that is
+ *   the number of LB map entries (Service + backend slots), which is what
+ *   the LB map capacity is measured in.
+ * Throws ToolOutputError("cilium", "<the Error: line>") when the CLI
+ * printed an error.
+ */
+export function countCiliumLines(text: string, kind: 'lb' | 'ct' | 'identity' | 'generic' = 'generic'): CiliumLineCount {
+  const lines = (text.match(/\n/g) ?? []).length;
+  let entries = 0;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trimEnd();
+    if (line.trim() === '') continue;
+    if (/^\s*Error:/i.test(line)) throw new ToolOutputError('cilium', reasonFromLine(line));
+    if (kind === 'identity') {
+      if (/^\d+(\s|$)/.test(line)) entries++;
+    } else if (/\d/.test(line) && !/^\s*-+\s*$/.test(line)) {
+      entries++;
+    }
+  }
+  return { lines, entries };
+}
+
+/**
+ * VmRSS of a process from /proc/<pid>/status, in kB ("VmRSS:   123456 kB").
+ * Throws ToolOutputError("proc-status", "no VmRSS line") otherwise (kernel
+ * threads and zombies have none).
+ */
+export function parseProcStatusVmRssKb(text: string): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB\s*$/m.exec(text);
+  if (!m) throw new ToolOutputError('proc-status', 'no VmRSS line');
+  return Number(m[1]);
+}
