@@ -30,7 +30,7 @@ import {
   type Progress,
   type RunPhase,
 } from '../shared';
-import { clusterActivities, failureReason, formatFigure, longActivities, measureOnce, pause, type MeasureContext } from './common';
+import { clusterActivities, failureReason, formatFigure, longActivities, measureOnce, pause, settle, type MeasureContext } from './common';
 import { scaleChildOptions, serviceScaleStep } from './scale';
 
 export interface BenchmarkInput {
@@ -214,14 +214,14 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
     if (runs('throughput')) {
       enter('throughput');
       await measureOnce(ctx, WARMUP, 1); // output discarded, as in the reference
-      await pause(5, 'after warm-up 5 s');
+      await settle(o, 5, 'after warm-up');
       await runPhase('throughput', true);
-      await pause(10, 'settle after throughput 10 s');
+      await settle(o, 10, 'settle after throughput');
     }
     // ---- 7. RPS ------------------------------------------------------------------------------
     if (runs('rps')) {
       await runPhase('rps', true);
-      await pause(10, 'settle after RPS 10 s');
+      await settle(o, 10, 'settle after RPS');
     }
     // ---- 8. latency ---------------------------------------------------------------------------
     if (runs('latency')) await runPhase('latency', false);
@@ -237,11 +237,11 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
       await one('hubble_on');
       hubbleDisabled = true;
       await clusterActivities('cilium config set hubble-disable true').setHubble({ enabled: false });
-      await pause(15, 'Hubble off: settle 15 s');
+      await settle(o, 15, 'Hubble off: settle');
       await one('hubble_off');
       await clusterActivities('cilium config set hubble-disable false').setHubble({ enabled: true });
       hubbleDisabled = false;
-      await pause(10, 'Hubble on again: settle 10 s');
+      await settle(o, 10, 'Hubble on again: settle');
       phaseRecord('hubble', 'done');
     }
 
@@ -256,15 +256,15 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
       const act = clusterActivities();
       await one('no_policy');
       await clusterActivities('apply L3/L4 CiliumNetworkPolicy').applyPolicy({ ns: o.ns, kind: 'l3l4' });
-      await pause(10, 'L3/L4 policy: settle 10 s');
+      await settle(o, 10, 'L3/L4 policy: settle');
       await one('l3l4_policy');
       await act.deletePolicy({ ns: o.ns, kind: 'l3l4' });
-      await pause(5, 'policy removed: settle 5 s');
+      await settle(o, 5, 'policy removed: settle');
       await clusterActivities('apply L7 CiliumNetworkPolicy (HTTP GET rule)').applyPolicy({ ns: o.ns, kind: 'l7' });
-      await pause(30, 'L7 policy: Envoy start 30 s');
+      await settle(o, 30, 'L7 policy: Envoy start');
       await one('l7_policy');
       await act.deletePolicy({ ns: o.ns, kind: 'l7' });
-      await pause(10, 'policy removed: settle 10 s');
+      await settle(o, 10, 'policy removed: settle');
       phaseRecord('networkpolicy', 'done');
     }
 
@@ -402,7 +402,7 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
         progress.waitingFor = 'rollout of ds/cilium and deploy/cilium-operator';
         showDetails();
         await longActivities('rollout restart ds/cilium, deploy/cilium-operator; wait Ready (300 s)').rolloutRestartCilium({ timeoutSec: 300 });
-        await pause(10, 'after Cilium restart 10 s');
+        await settle(o, 10, 'after Cilium restart');
         check.after = await act.getLbMapMax();
         check.applied = true;
       } catch (err) {

@@ -1,0 +1,107 @@
+/**
+ * The netbench worker: runs benchmarkRun/serviceScaleStep and every activity
+ * against one cluster (the kubeconfig context it was started with).
+ *
+ *   netbench worker [--context C] [--kubeconfig F] [--address H:P] [--namespace NS] [--task-queue Q]
+ *
+ * Shuts down gracefully on SIGINT/SIGTERM (running activities get a chance
+ * to finish or heartbeat their cursor; Temporal resumes the rest elsewhere).
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { loadKubeConfig, makeKubeClients } from './kube/client';
+import { DEFAULT_TASK_QUEUE } from './shared';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface NetbenchWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  kubeconfig?: string;
+  context?: string;
+  /** extra Worker options (tests: shorter shutdown grace, stubbed activities, ...) */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export async function createNetbenchWorker(o: NetbenchWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
+  const kubeConfig = loadKubeConfig({ kubeconfigPath: o.kubeconfig, context: o.context });
+  const kube = makeKubeClients({ kubeConfig });
+  const worker = await Worker.create({
+    connection: o.connection,
+    namespace: o.namespace ?? 'default',
+    taskQueue: o.taskQueue ?? DEFAULT_TASK_QUEUE,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities({ kubeConfig, kube }),
+    shutdownGraceTime: '20s',
+    ...o.workerOptions,
+  });
+  return { worker, close: () => kube.close() };
+}
+
+const HELP = `netbench worker: run netbench workflows and activities against one cluster
+
+Usage: netbench worker [options]
+
+Options:
+  --context NAME        kube context the activities use (default: current context) [env KUBE_CONTEXT]
+  --kubeconfig FILE     kubeconfig (default: $KUBECONFIG or ~/.kube/config)
+  --address HOST:PORT   Temporal frontend (default localhost:7233) [env TEMPORAL_ADDRESS]
+  --namespace NS        Temporal namespace (default "default") [env TEMPORAL_NAMESPACE]
+  --task-queue Q        task queue to serve (default "netbench") [env NETBENCH_TASK_QUEUE]
+  -h, --help            this help
+`;
+
+export async function workerMain(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        context: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        address: { type: 'string' },
+        namespace: { type: 'string' },
+        'task-queue': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`netbench worker: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const address = values.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
+  const connection = await NativeConnection.connect({ address });
+  const taskQueue = values['task-queue'] ?? process.env.NETBENCH_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const { worker, close } = await createNetbenchWorker({
+    connection,
+    namespace: values.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue,
+    kubeconfig: values.kubeconfig ?? process.env.KUBECONFIG,
+    context: values.context ?? process.env.KUBE_CONTEXT,
+  });
+  process.stderr.write(`netbench worker: serving task queue "${taskQueue}" on ${address}\n`);
+  try {
+    await worker.run(); // the SDK shuts down gracefully on SIGINT/SIGTERM
+  } finally {
+    await close();
+    await connection.close();
+  }
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  workerMain(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`netbench worker: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

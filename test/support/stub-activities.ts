@@ -1,0 +1,133 @@
+/**
+ * STUB activities for tests of workflow logic only: they stand in at the
+ * activity boundary (no cluster), return plausible figures and record every
+ * call so tests can check order, counts and arguments. Never used outside
+ * workflow-logic tests.
+ */
+import { Context } from '@temporalio/activity';
+import type { Activities } from '../../src/activities';
+import type { ClusterType, Measurement, ProxyMode, RunResults } from '../../src/domain/results';
+import { rawFile, scenarioById } from '../../src/domain/scenarios';
+
+export interface StubCall {
+  name: string;
+  input: any;
+  worker: string;
+}
+
+export interface StubOptions {
+  clusterType?: ClusterType;
+  lbMapMax?: number;
+  /** scenario ids whose measure() always fails */
+  failing?: string[];
+  /** called at the start of createDummyServices (to block/crash a worker mid-step) */
+  onCreate?: (input: any) => Promise<void>;
+  /** called at the start of measure() (to block a run in a known place) */
+  onMeasure?: (input: any) => Promise<void>;
+  /** label of the worker these stubs belong to */
+  worker?: string;
+  calls?: StubCall[];
+}
+
+export function stubActivities(o: StubOptions = {}): { activities: Activities; calls: StubCall[]; reports: RunResults[] } {
+  const calls = o.calls ?? [];
+  const reports: RunResults[] = [];
+  const type: ClusterType = o.clusterType ?? 'kubeproxy-iptables';
+  const mode: ProxyMode = type.startsWith('cilium') ? 'cilium' : (type.replace('kubeproxy-', '') as ProxyMode);
+  let lbMax = o.lbMapMax ?? 65536;
+  const rec = (name: string, input?: any) => calls.push({ name, input, worker: o.worker ?? 'w1' });
+  const a: Record<string, (...args: any[]) => Promise<any>> = {
+    async inspectCluster(input) {
+      rec('inspectCluster', input);
+      return {
+        contextName: input.contextName, clusterType: type, proxyMode: mode, testDate: '2026-11-23T00:00:00Z', k8sVersion: 'v1.34.4',
+        nodeCount: 3, nodeOs: 'stub', kernelVersion: 'stub', nodeModel: 'unknown',
+        nodes: [{ name: 'node-1', internalIp: '10.240.0.1' }, { name: 'node-2', internalIp: '10.240.0.2' }], detectedBy: 'stub',
+      };
+    },
+    async getLbMapMax() {
+      rec('getLbMapMax');
+      return lbMax;
+    },
+    async deployFixtures(input) {
+      rec('deployFixtures', input);
+      return { serverNodeIp: '10.240.0.1', iperfServerPodIp: '10.244.1.2', iperfServiceIp: '10.96.0.10', fortioServerPodIp: '10.244.1.3', fortioServiceIp: '10.96.0.11', netperfServerPodIp: '10.244.1.4' };
+    },
+    async deleteNamespaces(input) {
+      rec('deleteNamespaces', input);
+      return { deleted: input.namespaces };
+    },
+    async measure(input): Promise<Measurement> {
+      rec('measure', input);
+      await o.onMeasure?.(input);
+      const s = scenarioById(input.scenario);
+      if (o.failing?.includes(input.scenario)) throw new Error(`stub: ${input.scenario} server unreachable`);
+      const value = s.tool === 'iperf3' ? 9.5 : s.tool === 'netperf' ? 100 + (input.step ?? 0) / 100 : 10000 - (input.step ?? 0) / 10;
+      const figures: Record<string, number> = s.tool === 'netperf' ? { p50Us: 80, p99Us: value } : s.tool === 'fortio' ? { qps: value, p99Ms: 0.99 } : { gbps: value };
+      return { scenario: s.id, round: input.round, step: input.step, ok: true, value, figures, file: rawFile(s, input.round, input.step) };
+    },
+    async monitorResources(input) {
+      rec('monitorResources', input);
+      const ctx = Context.current();
+      while (!ctx.cancellationSignal.aborted) {
+        ctx.heartbeat();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return { samples: 1 };
+    },
+    async setHubble(input) {
+      rec('setHubble', input);
+      return { agents: 3 };
+    },
+    async applyPolicy(input) {
+      rec('applyPolicy', input);
+    },
+    async deletePolicy(input) {
+      rec('deletePolicy', input);
+    },
+    async patchLbMapMax(input) {
+      rec('patchLbMapMax', input);
+      lbMax = input.value;
+    },
+    async rolloutRestartCilium(input) {
+      rec('rolloutRestartCilium', input);
+      return { seconds: 1 };
+    },
+    async createDummyServices(input) {
+      rec('createDummyServices', input);
+      await o.onCreate?.(input);
+      const n = input.to - input.from + 1;
+      return { created: n, existed: 0, lastIndex: input.to, seconds: 0.1, ratePerSec: n * 10 };
+    },
+    async deleteDummyServices(input) {
+      rec('deleteDummyServices', input);
+      return { deleted: true, seconds: 0 };
+    },
+    async countDummyServices(input) {
+      rec('countDummyServices', input);
+      return { count: 0 };
+    },
+    async waitDatapathConverged(input) {
+      rec('waitDatapathConverged', input);
+      return { metric: 'kube-services-rules', expected: input.expectedServices, observed: input.expectedServices, converged: true, seconds: 0.5 };
+    },
+    async countRules(input) {
+      rec('countRules', input);
+      return { rulesCount: input.svcCount * 12, kubeServicesChain: input.svcCount + 3 };
+    },
+    async sampleResources(input) {
+      rec('sampleResources', input);
+      return { component: input.component, avgCpuM: 8, maxCpuM: 16, avgMemMb: 900, maxMemMb: 930, podsSampled: 3, samples: input.samples * 3 };
+    },
+    async collectComponentMetrics(input) {
+      rec('collectComponentMetrics', input);
+      return { failures: [] };
+    },
+    async writeReport(input) {
+      rec('writeReport', input);
+      reports.push(input.results);
+      return { files: [] };
+    },
+  };
+  return { activities: a as unknown as Activities, calls, reports };
+}

@@ -1,0 +1,273 @@
+/**
+ * benchmarkRun's logic on a REAL Temporal dev server, with activities
+ * STUBBED at the activity boundary (no cluster): order of phases,
+ * Cilium-only skips, the LB-map approval both ways and automatic, failures
+ * recorded with reasons, cancellation still cleaning up, and a worker
+ * stopped mid-step with a new worker finishing the run.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { benchmarkRun, type BenchmarkInput } from '../../src/workflows/benchmark';
+import { approveLbMapFixUpdate, progressQuery } from '../../src/shared';
+import type { RunResults } from '../../src/domain/results';
+import { startTemporal } from '../support/temporal';
+import { stubActivities, type StubCall, type StubOptions } from '../support/stub-activities';
+import { eventually, holdUntilCancelled, testOptions, workflowBundle } from '../support/workflows';
+import { repoRoot } from '../support/binaries';
+
+let env: TestWorkflowEnvironment;
+before(async () => {
+  env = await startTemporal();
+});
+after(async () => {
+  await env?.teardown();
+});
+
+function input(opts: Record<string, string> = {}): BenchmarkInput {
+  return { options: testOptions(opts), outputDir: '/tmp/netbench-test-unused', contextName: 'stub-cluster', searchAttributes: true };
+}
+
+/** Run one workflow on a fresh task queue with stub activities; returns the handle and the stubs' records. */
+async function withStubWorker<T>(stubs: StubOptions, fn: (start: (i: BenchmarkInput) => Promise<WorkflowHandle<typeof benchmarkRun>>) => Promise<T>) {
+  const taskQueue = `test-${randomUUID()}`;
+  const s = stubActivities(stubs);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: s.activities,
+    shutdownGraceTime: '1s',
+  });
+  const start = (i: BenchmarkInput) =>
+    env.client.workflow.start(benchmarkRun, { taskQueue, workflowId: `bench-${randomUUID()}`, args: [i] });
+  const result = await worker.runUntil(fn(start));
+  return { result, calls: s.calls, reports: s.reports };
+}
+
+const names = (calls: StubCall[]) => calls.map((c) => c.name);
+const phasesOf = (calls: StubCall[]) =>
+  calls
+    .filter((c) => c.name === 'measure')
+    .map((c) => c.input.scenario as string)
+    .filter((s, i, a) => a.indexOf(s) === i);
+
+/** Save a finished run's history for the replay test (commit the file to keep it). */
+async function saveHistory(handle: WorkflowHandle, name: string) {
+  if (!process.env.NETBENCH_RECORD_HISTORIES) return;
+  const history = await handle.fetchHistory();
+  const dir = path.join(repoRoot, 'test/histories');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${name}.json`), historyToJSON(history));
+  // child workflow ids derive from the parent's id, so replay needs the original id
+  const indexFile = path.join(dir, 'index.json');
+  const index = existsSync(indexFile) ? JSON.parse(readFileSync(indexFile, 'utf8')) : {};
+  index[`${name}.json`] = handle.workflowId;
+  writeFileSync(indexFile, JSON.stringify(index, null, 2) + '\n');
+}
+
+describe('benchmarkRun (stub activities, real Temporal server)', () => {
+  it('runs a kube-proxy cluster in the reference order and records Cilium-only phases as skipped with the reason', async () => {
+    const { result, calls, reports } = await withStubWorker({ clusterType: 'kubeproxy-iptables' }, async (start) => {
+      const h = await start(input());
+      const r = await h.result();
+      await saveHistory(h, 'v0.1-kubeproxy-iptables');
+      const p = await h.query(progressQuery);
+      return { r, p };
+    });
+    const seq = names(calls).filter((n, i, a) => n !== a[i - 1]);
+    assert.deepEqual(seq.slice(0, 3), ['inspectCluster', 'deployFixtures', 'measure']);
+    assert.deepEqual(phasesOf(calls), [
+      'warmup', 'node_level_8stream', 'pod2pod_single', 'pod2pod_8stream', 'pod2pod_16stream', 'via_service_8stream',
+      'pod2pod_c64', 'svc_c64', 'svc_c256', 'svc_short_c64', 'tcp_rr', 'tcp_crr', 'http_1k_qps', 'ka', 'short', 'crr', 'rr',
+    ]);
+    assert.ok(!names(calls).includes('setHubble') && !names(calls).includes('applyPolicy'), 'no Cilium actions on kube-proxy');
+    const last = names(calls).slice(-4);
+    assert.deepEqual(last, ['sampleResources', 'collectComponentMetrics', 'deleteNamespaces', 'writeReport']);
+    const r: RunResults = result.r;
+    assert.equal(r.status, 'completed');
+    for (const ph of ['hubble', 'networkpolicy'] as const) {
+      const rec = r.phases.find((p) => p.phase === ph);
+      assert.equal(rec?.status, 'skipped');
+      assert.match(rec!.reason!, /Cilium only; this cluster is kubeproxy-iptables/);
+    }
+    assert.deepEqual(r.scale.steps.map((s) => s.svcCount), [100, 200, 300]);
+    assert.ok(r.scale.steps.every((s) => s.convergence.converged && s.measurements.length === 4));
+    assert.equal(reports.length, 1, 'the report is written once');
+    assert.equal(result.p.done, result.p.total, 'progress reaches total');
+    assert.equal(result.p.phase, 'done');
+  });
+
+  it('creates each step\'s missing Services only, split into SVC_CREATE_PARALLEL contiguous slices', async () => {
+    const { calls } = await withStubWorker({}, async (start) => (await start(input({ SVC_CREATE_PARALLEL: '3', NETBENCH_SKIP: 'throughput,rps,latency,metrics' }))).result());
+    const ranges = calls.filter((c) => c.name === 'createDummyServices').map((c) => [c.input.from, c.input.to]);
+    const covered = ranges.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i)).sort((x, y) => x - y);
+    assert.deepEqual(covered, Array.from({ length: 300 }, (_, i) => i + 1), 'every index 1..300 exactly once');
+    assert.equal(ranges.length, 9, '3 slices per step');
+  });
+
+  it('runs Hubble off/on and both policies on a Cilium cluster, in the reference order', async () => {
+    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000 }, async (start) => {
+      const h = await start(input({ NETBENCH_SKIP: 'throughput,rps,latency' }));
+      const r = await h.result();
+      await saveHistory(h, 'v0.1-cilium-native');
+      return r;
+    });
+    const seq = calls
+      .filter((c) => ['measure', 'setHubble', 'applyPolicy', 'deletePolicy'].includes(c.name))
+      .map((c) => (c.name === 'measure' ? c.input.scenario : `${c.name}:${JSON.stringify(c.input.enabled ?? c.input.kind)}`))
+      .slice(0, 10);
+    assert.deepEqual(seq, [
+      'hubble_on', 'setHubble:false', 'hubble_off', 'setHubble:true',
+      'no_policy', 'applyPolicy:"l3l4"', 'l3l4_policy', 'deletePolicy:"l3l4"', 'applyPolicy:"l7"', 'l7_policy',
+    ]);
+    assert.equal(result.scale.lbMap?.decision, 'not-needed');
+    assert.equal(result.scale.trusted, true);
+  });
+
+  it('raises the LB map without asking when AUTO_FIX_LB_MAP=true, before the first scale step', async () => {
+    const { calls, result } = await withStubWorker({ clusterType: 'cilium-overlay', lbMapMax: 65536 }, async (start) =>
+      (await start(input({ AUTO_FIX_LB_MAP: 'true', SVC_SCALE_STEPS: '20000,30000', NETBENCH_SKIP: 'throughput,rps,latency,hubble,networkpolicy,metrics' }))).result(),
+    );
+    const n = names(calls);
+    assert.ok(n.indexOf('patchLbMapMax') < n.indexOf('rolloutRestartCilium'));
+    assert.ok(n.indexOf('rolloutRestartCilium') < n.indexOf('createDummyServices'));
+    assert.equal(calls.find((c) => c.name === 'patchLbMapMax')!.input.value, 300000, '2 × 30000 × (4+1)');
+    assert.equal(result.scale.lbMap?.decision, 'auto');
+    assert.equal(result.scale.lbMap?.after, 300000);
+    assert.equal(result.scale.trusted, true);
+  });
+
+  it('waits for approveLbMapFix; approve patches and restarts Cilium before the scale step starts', async () => {
+    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 65536 }, async (start) => {
+      const h = await start(input({ SVC_SCALE_STEPS: '30000', NETBENCH_SKIP: 'throughput,rps,latency,hubble,networkpolicy,metrics' }));
+      const p = await eventually(async () => (await h.query(progressQuery)).pendingApproval, 30_000, 'pending approval');
+      assert.deepEqual(p, { current: 65536, needed: 150000, proposed: 300000 });
+      const ans = await h.executeUpdate(approveLbMapFixUpdate, { args: [{ approve: true, by: 'alice' }] });
+      assert.equal(ans.accepted, true);
+      const r = await h.result();
+      await saveHistory(h, 'v0.1-cilium-lbmap-approved');
+      return r;
+    });
+    const n = names(calls);
+    assert.ok(n.indexOf('rolloutRestartCilium') < n.indexOf('createDummyServices'));
+    assert.equal(result.scale.lbMap?.decision, 'approved');
+    assert.equal(result.scale.lbMap?.decidedBy, 'alice');
+    assert.equal(result.scale.trusted, true);
+  });
+
+  it('decline leaves Cilium alone and marks large-scale results untrustworthy; an Update with nothing pending is rejected', async () => {
+    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 65536 }, async (start) => {
+      const h = await start(input({ SVC_SCALE_STEPS: '30000', NETBENCH_SKIP: 'throughput,rps,latency,hubble,networkpolicy,metrics' }));
+      await eventually(async () => (await h.query(progressQuery)).pendingApproval, 30_000, 'pending approval');
+      await h.executeUpdate(approveLbMapFixUpdate, { args: [{ approve: false }] });
+      const r = await h.result();
+      return r;
+    });
+    assert.ok(!names(calls).includes('patchLbMapMax') && !names(calls).includes('rolloutRestartCilium'));
+    assert.equal(result.scale.lbMap?.decision, 'declined');
+    assert.equal(result.scale.trusted, false);
+    assert.match(result.scale.untrustedReason!, /holds 65536 entries but 150000 are needed; the fix was declined/);
+
+    await withStubWorker({}, async (start) => {
+      const h = await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }));
+      await assert.rejects(h.executeUpdate(approveLbMapFixUpdate, { args: [{ approve: true }] }), (e: Error) =>
+        /no LB-map fix is waiting/.test(String((e.cause as Error | undefined)?.message)),
+      );
+      await h.result();
+    });
+  });
+
+  it('records a measurement that keeps failing with its reason and goes on with the run', async () => {
+    const { result } = await withStubWorker({ failing: ['svc_c256'] }, async (start) =>
+      (await start(input({ NETBENCH_SKIP: 'throughput,latency,service-scale,metrics' }))).result(),
+    );
+    const failed = result.measurements.filter((m) => !m.ok);
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0].scenario, 'svc_c256');
+    assert.match(failed[0].reason!, /server unreachable/);
+    assert.equal(failed[0].file, 'rps/svc_c256_r1.json');
+    assert.equal(result.status, 'completed');
+    assert.ok(result.measurements.some((m) => m.scenario === 'svc_short_c64' && m.ok), 'later scenarios still ran');
+  });
+
+  it('cancelling a run still restores Hubble and cleans up, in a non-cancellable scope', async () => {
+    const { calls } = await withStubWorker(
+      { clusterType: 'cilium-native', onMeasure: async (i) => (i.scenario === 'hubble_off' ? holdUntilCancelled() : undefined) },
+      async (start) => {
+        const h = await start(input({ NETBENCH_SKIP: 'throughput,rps,latency' }));
+        await eventually(async () => (await h.query(progressQuery)).scenario?.includes('Hubble OFF'), 30_000, 'hubble_off running');
+        await h.cancel();
+        await assert.rejects(h.result(), (e: unknown) => e instanceof WorkflowFailedError);
+        const desc = await h.describe();
+        assert.equal(desc.status.name, 'CANCELLED');
+      },
+    );
+    const n = names(calls);
+    const restore = calls.filter((c) => c.name === 'setHubble').map((c) => c.input.enabled);
+    assert.deepEqual(restore, [false, true], 'Hubble turned off, then restored after the cancel');
+    assert.ok(n.indexOf('deleteNamespaces') > n.lastIndexOf('measure'), 'cleanup ran after the cancel');
+    assert.ok(n.includes('writeReport'), 'partial results were still written');
+    assert.ok(!n.includes('createDummyServices'), 'nothing after the cancel point ran');
+  });
+
+  it('--skip-cleanup leaves the namespaces', async () => {
+    const { calls, result } = await withStubWorker({}, async (start) => {
+      const i = input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' });
+      i.options.skipCleanup = true;
+      return (await start(i)).result();
+    });
+    assert.ok(!names(calls).includes('deleteNamespaces'));
+    assert.deepEqual(result.cleanup, { done: false, skipped: true, reason: '--skip-cleanup' });
+  });
+
+  it('a worker stopped in the middle of a scale step: a new worker finishes the run, each completed step ran exactly once', async () => {
+    const taskQueue = `test-${randomUUID()}`;
+    const calls: StubCall[] = [];
+    let holding: () => void = () => undefined;
+    const held = new Promise<void>((r) => (holding = r));
+    const first = stubActivities({
+      worker: 'w1',
+      calls,
+      onCreate: async (i) => {
+        if (i.from > 100) {
+          holding();
+          await holdUntilCancelled();
+        }
+      },
+    });
+    const bundleCode = await workflowBundle();
+    const w1 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundleCode, activities: first.activities, shutdownGraceTime: '500ms' });
+    const w1run = w1.run();
+    const h = await env.client.workflow.start(benchmarkRun, {
+      taskQueue,
+      workflowId: `bench-${randomUUID()}`,
+      args: [input({ NETBENCH_SKIP: 'throughput,rps,latency,metrics', SVC_CREATE_PARALLEL: '1' })],
+    });
+    await held; // step 2 is creating its Services on worker 1
+    w1.shutdown();
+    await w1run;
+    const second = stubActivities({ worker: 'w2', calls });
+    const w2 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundleCode, activities: second.activities });
+    const result = await w2.runUntil(h.result());
+
+    assert.equal(result.status, 'completed');
+    assert.deepEqual(result.scale.steps.map((s) => s.svcCount), [100, 200, 300]);
+    const measuresAt = (step: number) => calls.filter((c) => c.name === 'measure' && c.input.step === step);
+    assert.equal(measuresAt(100).length, 4, 'step 100 measured once (4 scenarios × 1 round)');
+    assert.ok(measuresAt(100).every((c) => c.worker === 'w1'), 'step 100 was done by the first worker and not redone');
+    assert.equal(measuresAt(200).length, 4);
+    assert.equal(measuresAt(300).length, 4);
+    assert.ok([...measuresAt(200), ...measuresAt(300)].every((c) => c.worker === 'w2'));
+    const creates = calls.filter((c) => c.name === 'createDummyServices');
+    assert.equal(creates.filter((c) => c.input.from === 1).length, 1, 'step 100 Services created once');
+    assert.ok(creates.some((c) => c.input.from === 101 && c.worker === 'w2'), 'the interrupted creation resumed on worker 2');
+    assert.equal(calls.filter((c) => c.name === 'inspectCluster').length, 1, 'nothing before the crash point ran again');
+  });
+});
