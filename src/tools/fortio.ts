@@ -8,7 +8,10 @@
 //   final "All done ..." line go to stderr. -quiet only lowers stderr logging.
 // - `fortio load` against a port where nothing listens aborts during warm-up
 //   (exit 1, nothing on stdout, "Aborting because of error -1 for <url> ..."
-//   on stderr) unless -allow-initial-errors is given.
+//   on stderr, after JSON log lines with "err":"dial tcp …: connect:
+//   connection refused") unless -allow-initial-errors is given.
+// - Even with -quiet, stderr gets ~20 lines (the run summary is printed, not
+//   logged); only stdout is JSON-only.
 // - The REST API (/fortio/rest/run) always allows initial errors: against
 //   an unreachable target it runs the whole duration and returns a result
 //   whose RetCodes hold only -1 (socket error), and whose ActualQPS counts
@@ -204,8 +207,13 @@ function reasonFromStderr(stderr: string): string | undefined {
   const line = stderr.split('\n').find((l) => /Aborting because of/.test(l));
   if (!line) return undefined;
   const what = line.slice(line.indexOf('Aborting because of') + 'Aborting because of'.length).trim();
-  // fortio's code -1 is a socket error: nothing answered at the address.
-  if (/\berror -1\b/.test(what)) return `server unreachable: ${reasonFromLine(what)}`;
+  // fortio's code -1 is a socket error: nothing answered at the address. Its
+  // log (JSON lines on stderr) says why, e.g. "dial tcp 10.96.0.10:8080:
+  // connect: connection refused"; prefer that to the bare "error -1".
+  if (/\berror -1\b/.test(what)) {
+    const dial = /dial \w+ [^\s"]+: ([^"\n]+)/.exec(stderr);
+    return `server unreachable: ${reasonFromLine(dial ? dial[1] : what)}`;
+  }
   return `aborted: ${reasonFromLine(what)}`;
 }
 

@@ -125,7 +125,7 @@ describe('parseFortioJson on real fortio results (loopback)', { skip: fortio ? f
     assert.equal(run.code, 0, run.stderr);
     const r = parseFortioJson(run.stdout);
     assert.equal(r.requestedQps, 200);
-    assert.ok(r.actualQps > 150 && r.actualQps < 250, `actual ${r.actualQps}`);
+    assert.ok(r.actualQps > 100 && r.actualQps < 250, `actual ${r.actualQps}`);
     assert.ok((r.socketCount ?? 0) >= r.count - 2, `sockets ${r.socketCount} for ${r.count} requests`);
   });
 
@@ -141,7 +141,10 @@ describe('parseFortioJson on real fortio results (loopback)', { skip: fortio ? f
     const run = await load(fortioLoadArgs({ url: `http://127.0.0.1:${closed}/echo`, qps: 0, connections: 2, seconds: 1, keepalive: true }));
     assert.equal(run.code, 1);
     assert.equal(run.stdout.trim(), '');
-    assertToolError(() => parseFortioJson(run.stdout, { stderr: run.stderr }), /^server unreachable: error -1 for http:\/\/127\.0\.0\.1:\d+\/echo/);
+    assertToolError(() => parseFortioJson(run.stdout, { stderr: run.stderr }), 'server unreachable: connect: connection refused');
+    // Without fortio's log lines, the abort line itself is the reason.
+    const abortOnly = run.stderr.split('\n').filter((l) => l.startsWith('Aborting')).join('\n');
+    assertToolError(() => parseFortioJson('', { stderr: abortOnly }), /^server unreachable: error -1 for http:\/\/127\.0\.0\.1:\d+\/echo/);
     assertToolError(() => parseFortioJson(run.stdout), 'empty output');
   });
 
