@@ -1,0 +1,70 @@
+/**
+ * Number and unit spelling shared by every renderer, in the article's style:
+ * thousands separators ("31,365"), signed one-decimal percentages ("-29.1%",
+ * "-0.0%" kept as the reference computes it), µs / ms / Gbps / MiB.
+ *
+ * Our own separator code instead of toLocaleString: the output must not
+ * depend on the ICU data or locale of the machine that renders it.
+ */
+
+/** Missing value in a table cell (the measurement has no figure). */
+export const NONE = '—';
+
+const group = (digits: string) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+/** "31,365", "10.43" (digits after the point), "-1,234.5". */
+export function fmtNum(x: number, digits = 0): string {
+  if (!Number.isFinite(x)) return String(x);
+  const fixed = Math.abs(x).toFixed(digits);
+  const [int, frac] = fixed.split('.');
+  const negative = x < 0 && Number(fixed) !== 0;
+  return `${negative ? '-' : ''}${group(int)}${frac !== undefined ? `.${frac}` : ''}`;
+}
+
+/** Whole number with separators (truncation is the caller's business). */
+export const fmtInt = (x: number): string => fmtNum(x, 0);
+
+/**
+ * "-29.1%", "0.5%", "-0.0%": the sign of a tiny negative change survives
+ * (the reference's round() keeps it, and the article prints it).
+ */
+export function fmtPct(p: number, digits = 1): string {
+  if (!Number.isFinite(p)) return String(p);
+  const negative = p < 0 || Object.is(p, -0);
+  return `${negative ? '-' : ''}${Math.abs(p).toFixed(digits)}%`;
+}
+
+export const fmtGbps = (x: number): string => `${fmtNum(x, 2)} Gbps`;
+export const fmtQps = (x: number): string => `${fmtInt(x)} req/s`;
+export const fmtUs = (x: number): string => `${fmtInt(x)} µs`;
+export const fmtMs = (x: number): string => `${fmtNum(x, 2)} ms`;
+export const fmtMiB = (x: number, digits = 0): string => `${fmtNum(x, digits)} MiB`;
+export const fmtMB = (x: number, digits = 1): string => `${fmtNum(x, digits)} MB`;
+export const fmtSecs = (x: number): string => `${fmtNum(x, x < 10 ? 1 : 0)} s`;
+
+/** Bytes as the reference's top-maps MB: bytes / 1048576, one decimal. */
+export const bytesToMb = (b: number): number => Math.round((b / 1048576) * 10) / 10;
+
+/** Python's repr of a float (whole values keep ".0"), for the reference's wording. */
+export function pyFloat(x: number): string {
+  if (Object.is(x, -0)) return '-0.0';
+  return Number.isInteger(x) ? `${x}.0` : String(x);
+}
+
+/** Python's repr of a list of numbers: "[10.43, 10.4]". */
+export function pyList(xs: readonly number[], float: boolean): string {
+  return `[${xs.map((x) => (float ? pyFloat(x) : String(x))).join(', ')}]`;
+}
+
+/** "+14%" for a gain below 2x, "+2.2x" from 2x on (the article's At a glance). */
+export function fmtMargin(ratio: number): string {
+  if (!Number.isFinite(ratio)) return '';
+  if (ratio >= 2) return `+${ratio.toFixed(1)}x`;
+  return `+${Math.round((ratio - 1) * 100)}%`;
+}
+
+/** Newlines folded to spaces (a table cell is one line); cut at `max` characters only when asked. */
+export function oneLine(s: string, max = Infinity): string {
+  const line = s.replace(/\s*\n\s*/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

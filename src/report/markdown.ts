@@ -1,0 +1,482 @@
+/**
+ * report.md for one cluster, in the shape of the article's tables: At a
+ * glance; 1 Throughput; 2 RPS; 3 Latency; 4 Service scale degradation (with
+ * a chart written beside the report); 5 Hubble & NetworkPolicy; 6 Resources;
+ * then what a reader needs to trust the figures: Context, Failures &
+ * skipped, Trust.
+ *
+ * Figures come from the summary (so report.md and benchmark-summary.json
+ * never disagree); intervals, failures, convergence and options come from
+ * RunResults, which holds what the summary does not.
+ */
+import type { PhaseName } from '../config';
+import { referenceSyncSleepSecs } from '../domain/plan';
+import type { Measurement, RunResults } from '../domain/results';
+import { SCENARIOS } from '../domain/scenarios';
+import { estimate } from '../domain/stats';
+import { SCALE_CHART_FILE, scaleChart } from './charts';
+import { NONE, bytesToMb, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
+import { cellWithInterval, glanceRows } from './glance';
+import { clusterLabel, isCiliumType, viewSummary, type StepEntry, type SummaryView } from './summary-view';
+import { renderMarkdownTable as table, type Cell } from './table';
+
+export { SCALE_CHART_FILE };
+
+export interface MarkdownReport {
+  /** contents of report.md */
+  markdown: string;
+  /** contents of scale-chart.svg (SCALE_CHART_FILE), linked from report.md; absent when no scale step has RPS figures */
+  scaleChartSvg?: string;
+}
+
+const TITLES = new Map(SCENARIOS.map((s) => [s.id, s.title]));
+const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+
+/** Every measurement of the run, the fixed phases' and the scale steps'. */
+function allMeasurements(r: RunResults): Measurement[] {
+  return [...r.measurements, ...r.scale.steps.flatMap((s) => s.measurements.map((m) => ({ ...m, step: m.step ?? s.svcCount })))];
+}
+
+export function renderReportMarkdown(results: RunResults, summary: Record<string, unknown>): MarkdownReport {
+  const s = viewSummary(summary);
+  const c = results.cluster;
+  const type = c?.clusterType ?? s.cluster.cluster_type;
+  const label = clusterLabel(type);
+  const name = c?.contextName ?? s.cluster.cluster_name ?? 'cluster';
+  const out: string[] = [];
+  const para = (...lines: string[]) => out.push(lines.join('\n'), '');
+  const phase = (p: PhaseName) => results.phases.find((x) => x.phase === p);
+  const failedOf = (scenario: string, step?: number) =>
+    allMeasurements(results).filter((m) => m.scenario === scenario && !m.ok && (step === undefined ? m.step === undefined : m.step === step));
+
+  /** What a cell shows when the summary has no figure: why. */
+  const missing = (p: PhaseName, scenario: string, step?: number): string => {
+    const ph = phase(p);
+    if (ph?.status === 'skipped') return 'skipped';
+    const failed = failedOf(scenario, step);
+    if (failed.length) return `failed (${failed.length}×, see Failures)`;
+    if (ph?.status === 'failed' || ph?.status === 'cancelled') return `not measured (phase ${ph.status})`;
+    return NONE;
+  };
+  /** A section that did not run says so, with the reason, instead of an empty table. */
+  const notRun = (p: PhaseName): string | undefined => {
+    const ph = phase(p);
+    if (ph?.status === 'skipped') return `_Skipped: ${oneLine(ph.reason ?? 'no reason recorded')}._`;
+    if (ph?.status === 'failed' || ph?.status === 'cancelled') return `**Phase ${ph.status}:** ${oneLine(ph.reason ?? 'no reason recorded')}. Figures below are partial.`;
+    return undefined;
+  };
+
+  // ---- title
+  out.push(`# Network benchmark: ${name} (${label})`, '');
+  para(
+    [
+      type ? `Datapath **${type}**` : undefined,
+      c?.k8sVersion ?? s.cluster.k8s_version ? `Kubernetes ${c?.k8sVersion ?? s.cluster.k8s_version}` : undefined,
+      c ? `${c.nodeCount} nodes` : s.cluster.node_count ? `${s.cluster.node_count} nodes` : undefined,
+      c?.testDate ?? s.cluster.test_date,
+      `${results.options.rounds} round${results.options.rounds === 1 ? '' : 's'} per scenario`,
+    ]
+      .filter(Boolean)
+      .join(' · '),
+  );
+  if (!results.scale.trusted) {
+    para(
+      `> **⚠ Untrusted large-scale results.** ${oneLine(results.scale.untrustedReason ?? 'The Cilium LB-map fix was not applied')}`,
+      '> The Service-scale figures may show LB-map overflow (forwarding failures), not O(n) degradation. See [Trust](#trust).',
+    );
+  }
+  if (results.status !== 'completed') {
+    para(`> **Run ${results.status}.**${results.failure ? ` ${oneLine(results.failure)}` : ''} Figures are partial; see [Failures & skipped](#failures--skipped).`);
+  }
+
+  // ---- at a glance
+  const glance = glanceRows([{ name: label, results, summary }], 'largest');
+  const failures = failureRows(results);
+  const notDone = results.phases.filter((p) => p.status !== 'done');
+  out.push('## At a glance', '');
+  para(
+    table(['Dimension', label], [
+      ...glance.map((r) => [r.label, cellWithInterval(r.cells[0])]),
+      ['Failed measurements', failures.length ? `${failures.length} (see [Failures](#failures--skipped))` : '0'],
+      ['Phases not run', notDone.length ? notDone.map((p) => `${p.phase} (${p.status})`).join(', ') : 'none'],
+    ]),
+  );
+
+  // ---- 1 throughput
+  out.push('## 1. Throughput', '');
+  const tpNote = notRun('throughput');
+  if (tpNote) para(tpNote);
+  if (phase('throughput')?.status !== 'skipped') {
+    const ids = SCENARIOS.filter((x) => x.phase === 'throughput').map((x) => x.id);
+    para(
+      table(['Scenario', label], ids.map((id) => {
+        const e = s.throughput[id];
+        return [TITLES.get(id), e ? withSamples(fmtGbps(e.avg), e.gbps, 2) : missing('throughput', id)];
+      })),
+      '',
+      `iperf3, ${results.options.iperfDuration} s per run; received bits/s ÷ 1e9.`,
+    );
+  }
+
+  // ---- 2 RPS
+  out.push('## 2. RPS', '');
+  const rpsNote = notRun('rps');
+  if (rpsNote) para(rpsNote);
+  if (phase('rps')?.status !== 'skipped') {
+    const ids = SCENARIOS.filter((x) => x.phase === 'rps').map((x) => x.id);
+    para(
+      table(['Scenario', label], ids.map((id) => {
+        const e = s.rps[id];
+        return [TITLES.get(id), e ? withSamples(fmtQps(e.avg_qps), e.qps, 0) : missing('rps', id)];
+      })),
+      '',
+      `fortio as fast as possible, ${results.options.fortioDuration} s per run, \`/echo?size=512\`.`,
+    );
+  }
+
+  // ---- 3 latency
+  out.push('## 3. Latency', '');
+  const latNote = notRun('latency');
+  if (latNote) para(latNote);
+  if (phase('latency')?.status !== 'skipped') {
+    const fig = (scenario: string, f: string) =>
+      results.measurements.filter((m) => m.scenario === scenario && m.step === undefined && m.ok && typeof m.figures?.[f] === 'number').map((m) => m.figures![f]);
+    const row = (metric: string, v: number | undefined, fmt: (x: number) => string, samples: number[], digits: number, scenario: string): Cell[] => [
+      metric,
+      v ? withSamples(fmt(v), samples, digits) : missing('latency', scenario),
+    ];
+    para(
+      table(['Metric', label], [
+        row('TCP_RR p50', s.latency.tcp_rr_p50_us, fmtUs, fig('tcp_rr', 'p50Us'), 0, 'tcp_rr'),
+        row('TCP_RR p99', s.latency.tcp_rr_p99_us, fmtUs, fig('tcp_rr', 'p99Us'), 0, 'tcp_rr'),
+        row('TCP_CRR p99', s.latency.tcp_crr_p99_us, fmtUs, fig('tcp_crr', 'p99Us'), 0, 'tcp_crr'),
+        row('HTTP p99 @1000 QPS', s.latency.http_p99_1k_qps_ms, fmtMs, fig('http_1k_qps', 'p99Ms'), 2, 'http_1k_qps'),
+      ]),
+      '',
+      'netperf TCP_RR / TCP_CRR to the server pod IP (1-byte request/response); fortio at a fixed 1000 QPS, c16, via the Service.',
+    );
+  }
+
+  // ---- 4 service scale
+  out.push('## 4. Service scale degradation', '');
+  const scaleChartSvg = scaleChart(s, `${name} (${label})`);
+  const ssNote = notRun('service-scale');
+  if (ssNote) para(ssNote);
+  const steps = [...(s.service_scale.steps ?? [])].sort((a, b) => a.svc_count - b.svc_count);
+  if (steps.length) para(...scaleSection(results, s, steps, label, missing, !!scaleChartSvg));
+  else if (phase('service-scale')?.status !== 'skipped') para('_No scale step was measured; see [Failures & skipped](#failures--skipped)._');
+
+  // ---- 5 hubble & networkpolicy
+  out.push('## 5. Hubble & NetworkPolicy', '');
+  out.push('### Hubble observability', '');
+  const hubNote = notRun('hubble');
+  if (hubNote) para(hubNote);
+  if (s.hubble) {
+    para(table(['Metric', label], [
+      ['Hubble ON', fmtQps(s.hubble.with_hubble_qps)],
+      ['Hubble OFF', fmtQps(s.hubble.without_hubble_qps)],
+      ['Overhead', fmtPct(s.hubble.overhead_pct)],
+    ]));
+  } else if (phase('hubble')?.status !== 'skipped') {
+    para(`_No Hubble result: ON ${missing('hubble', 'hubble_on')}, OFF ${missing('hubble', 'hubble_off')}._`);
+  }
+  out.push('### NetworkPolicy', '');
+  const npNote = notRun('networkpolicy');
+  if (npNote) para(npNote);
+  const np = s.networkpolicy;
+  if (np) {
+    para(
+      '**L3/L4** CiliumNetworkPolicy (fortio-client → fortio-server 8080/TCP):',
+      '',
+      table(['Metric', label], [
+        ['No policy', fmtQps(np.baseline_qps)],
+        ['L3/L4 CNP applied', np.l3l4_qps !== undefined ? fmtQps(np.l3l4_qps) : missing('networkpolicy', 'l3l4_policy')],
+        ['Overhead', np.l3l4_overhead_pct !== undefined ? fmtPct(np.l3l4_overhead_pct) : NONE],
+      ]),
+      '',
+      '**L7** CiliumNetworkPolicy (same, plus an HTTP `GET` rule: traffic goes through Envoy):',
+      '',
+      table(['Metric', label], [
+        ['No policy', fmtQps(np.baseline_qps)],
+        ['L7 CNP applied', np.l7_qps !== undefined ? fmtQps(np.l7_qps) : missing('networkpolicy', 'l7_policy')],
+        ['Overhead', np.l7_overhead_pct !== undefined ? fmtPct(np.l7_overhead_pct) : NONE],
+      ]),
+    );
+  } else if (phase('networkpolicy')?.status !== 'skipped') {
+    para(`_No NetworkPolicy result: baseline ${missing('networkpolicy', 'no_policy')}._`);
+  }
+
+  // ---- 6 resources
+  out.push('## 6. Resources', '');
+  const metNote = notRun('metrics');
+  if (metNote) para(metNote);
+  para(...resourcesSection(results, s));
+
+  // ---- context
+  out.push('## Context', '');
+  para(table(['Item', 'Value'], contextRows(results, s)));
+  out.push('### Options used', '');
+  para(
+    table(['Option', 'Value'], Object.entries(results.options).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Array.isArray(v) ? (v.length ? v.join(',') : 'none') : String(v)])),
+  );
+
+  // ---- failures & skipped
+  out.push('## Failures & skipped', '');
+  if (results.status !== 'completed') para(`**Run ${results.status}:** ${oneLine(results.failure ?? 'no reason recorded')}`);
+  if (failures.length) {
+    para(
+      `${failures.length} measurement${failures.length === 1 ? '' : 's'} failed; nothing was dropped silently:`,
+      '',
+      table(['Scenario', { header: 'Step', align: 'right' }, { header: 'Round', align: 'right' }, 'Reason', 'Raw file'], failures),
+    );
+  } else {
+    para('No measurement failed.');
+  }
+  if (notDone.length) {
+    para('Phases not run to completion:', '', table(['Phase', 'Status', 'Reason'], notDone.map((p) => [p.phase, p.status, oneLine(p.reason ?? 'no reason recorded')])));
+  } else {
+    para('Every phase ran.');
+  }
+  if (results.cleanup) {
+    const cl = results.cleanup;
+    para(`Cleanup: ${cl.done ? 'done' : cl.skipped ? `skipped (${cl.reason ?? '--skip-cleanup'})` : `**not done**: ${oneLine(cl.reason ?? 'no reason recorded')}`}.`);
+  }
+
+  // ---- trust
+  out.push('## Trust', '');
+  para(...trustSection(results, type));
+
+  return { markdown: out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '') + '\n', ...(scaleChartSvg ? { scaleChartSvg } : {}) };
+}
+
+/** "10.43 Gbps ± 0.05 (n=3)" with two or more rounds, "10.43 Gbps (1 sample)" with one, the plain text without samples. */
+function withSamples(text: string, samples: number[] | undefined, digits: number): string {
+  const e = samples && samples.length ? estimate(samples) : undefined;
+  if (!e) return text;
+  return e.ci95 !== undefined ? `${text} ± ${fmtNum(e.ci95, digits)} (n=${e.n})` : `${text} (1 sample)`;
+}
+
+function scaleSection(
+  r: RunResults,
+  s: SummaryView,
+  steps: StepEntry[],
+  label: string,
+  missing: (p: PhaseName, scenario: string, step?: number) => string,
+  hasChart: boolean,
+): string[] {
+  const ss = s.service_scale;
+  const eps = ss.endpoints_per_svc ?? r.scale.endpointsPerSvc;
+  const lines: string[] = [
+    `Dummy Services created cumulatively up to ${fmtInt(steps[steps.length - 1].svc_count)}, ${eps} endpoints each (${r.options.endpointsMode}); ` +
+      'at each step the run waits until the datapath has programmed every Service (measured, not a fixed sleep), then benchmarks via the Service. ' +
+      'Change = (step − baseline) ÷ baseline × 100; negative means slower.',
+    '',
+  ];
+  const qpsCell = (qps: number | undefined, pct: number | undefined, scenario: 'ka' | 'short', step: number) =>
+    qps === undefined ? missing('service-scale', scenario, step) : pct === undefined ? fmtInt(qps) : `${fmtInt(qps)} (${fmtPct(pct)})`;
+  const base = (v: number | undefined, scenario: string) => (v ? fmtQps(v) : missing('rps', scenario));
+
+  lines.push('### Keepalive', '');
+  lines.push(
+    table(['Service count', label], [
+      ['Baseline (small)', base(ss.keepalive_baseline_qps, 'svc_c64')],
+      ...steps.map((st) => [fmtInt(st.svc_count), qpsCell(st.keepalive_qps, st.keepalive_degradation_pct, 'ka', st.svc_count)]),
+    ]),
+    '',
+  );
+
+  lines.push('### Short connection', '');
+  const span = (vals: (number | undefined)[]) => {
+    const xs = vals.filter((v): v is number => typeof v === 'number');
+    return xs.length === 0 ? undefined : xs.length === 1 ? fmtInt(xs[0]) : `${xs[0]}→${xs[xs.length - 1]}`;
+  };
+  const chain = span(steps.map((st) => st.kube_services_chain));
+  const rules = span(steps.map((st) => st.rules_count));
+  lines.push(
+    table(['Service count', label], [
+      ['Baseline (small)', base(ss.short_conn_baseline_qps, 'svc_short_c64')],
+      ...steps.map((st) => [fmtInt(st.svc_count), qpsCell(st.short_conn_qps, st.short_conn_degradation_pct, 'short', st.svc_count)]),
+      ...(chain ? [['KUBE-SERVICES chain', chain]] : []),
+      ...(rules ? [[rulesLabel(r.cluster?.clusterType ?? s.cluster.cluster_type), rules]] : []),
+    ]),
+    '',
+  );
+  if (hasChart) lines.push(`![Short-connection and keepalive RPS against Service count](${SCALE_CHART_FILE})`, '');
+
+  lines.push('### Datapath per step', '');
+  const hasChain = steps.some((st) => st.kube_services_chain !== undefined); // kube-proxy iptables only
+  const stepResult = (n: number) => r.scale.steps.find((x) => x.svcCount === n);
+  lines.push(
+    table(
+      [
+        { header: 'Service count', align: 'right' }, { header: 'Rules / LB entries', align: 'right' },
+        ...(hasChain ? [{ header: 'KUBE-SERVICES chain', align: 'right' as const }] : []),
+        'Datapath convergence', { header: 'Reference\'s fixed sleep', align: 'right' }, { header: 'TCP_CRR p99', align: 'right' }, { header: 'TCP_RR p99', align: 'right' },
+      ],
+      steps.map((st) => [
+        fmtInt(st.svc_count),
+        st.rules_count !== undefined ? fmtInt(st.rules_count) : NONE,
+        ...(hasChain ? [st.kube_services_chain !== undefined ? fmtInt(st.kube_services_chain) : NONE] : []),
+        convergenceCell(st),
+        `${referenceSyncSleepSecs(st.svc_count, eps)} s`,
+        st.tcp_crr_p99_us ? fmtUs(st.tcp_crr_p99_us) : missing('service-scale', 'crr', st.svc_count),
+        st.tcp_rr_p99_us ? fmtUs(st.tcp_rr_p99_us) : missing('service-scale', 'rr', st.svc_count),
+      ]),
+    ),
+    '',
+  );
+
+  lines.push('### Service creation', '');
+  const created = steps.map((st) => ({ st, sr: stepResult(st.svc_count) }));
+  lines.push(
+    table(
+      [{ header: 'Service count', align: 'right' }, { header: 'Created', align: 'right' }, { header: 'Already existed', align: 'right' }, { header: 'Time', align: 'right' }, { header: 'Rate', align: 'right' }],
+      created.map(({ st, sr }) => {
+        const cr = st.create ?? (sr ? { created: sr.created, existed: sr.existed, seconds: sr.createSeconds, per_second: sr.createRatePerSec } : undefined);
+        return cr
+          ? [fmtInt(st.svc_count), fmtInt(cr.created), fmtInt(cr.existed), fmtSecs(cr.seconds), `${fmtNum(cr.per_second, 1)} Services/s`]
+          : [fmtInt(st.svc_count), NONE, NONE, NONE, NONE];
+      }),
+    ),
+  );
+  return lines;
+}
+
+/** What the reference's rules_count counts on this datapath. */
+const rulesLabel = (type: string | undefined) =>
+  isCiliumType(type) ? 'LB entries' : type === 'kubeproxy-iptables' ? 'Rules (iptables-save lines)' : 'Rules / entries';
+
+function convergenceCell(st: StepEntry): string {
+  const c = st.datapath_convergence;
+  if (!c) return NONE;
+  if (c.metric === 'none') return `not measured${c.reason ? `: ${oneLine(c.reason)}` : ''}`;
+  const counts = `${fmtInt(c.observed)}/${fmtInt(c.expected)} ${c.metric}`;
+  if (!c.converged) return `**not converged** after ${fmtSecs(c.seconds)} (${counts})${c.reason ? `: ${oneLine(c.reason)}` : ''}`;
+  return `${fmtSecs(c.seconds)} (${counts})`;
+}
+
+function resourcesSection(r: RunResults, s: SummaryView): string[] {
+  const lines: string[] = [];
+  const comps = [['kubeproxy', 'kube-proxy'], ['cilium_agent', 'Cilium Agent']] as const;
+  const rows = comps
+    .filter(([k]) => s.resources[k])
+    .map(([k, name]) => {
+      const e = s.resources[k]!;
+      const samples = r.resources.find((x) => x.component === k)?.samples;
+      return [name, `${fmtNum(e.avg_cpu_m, 1)}m / ${fmtNum(e.max_cpu_m, 1)}m`, `${fmtNum(e.avg_mem_mb, 0)} / ${fmtNum(e.max_mem_mb, 0)} MiB`, fmtInt(e.pods_sampled), samples !== undefined ? fmtInt(samples) : NONE];
+    });
+  const largest = r.scale.steps.length ? Math.max(...r.scale.steps.map((x) => x.svcCount)) : undefined;
+  lines.push(
+    `### CPU / Memory (steady state after ${r.options.metricsSettleSecs} s, ${r.options.metricsSamples} samples${largest ? `, with ${fmtInt(largest)} Services × ${r.scale.endpointsPerSvc} endpoints in place` : ''})`,
+    '',
+  );
+  lines.push(rows.length ? table(['Component', 'CPU avg / max', 'Memory avg / max', { header: 'Pods sampled', align: 'right' }, { header: 'Samples', align: 'right' }], rows) : '_No CPU/memory samples (see Failures)._', '');
+
+  const bpf = s.resources.bpf_maps;
+  const rss = s.resources.cilium_agent_rss_mb;
+  if (bpf || rss !== undefined) {
+    lines.push('### BPF map memory', '');
+    lines.push(
+      table(['Metric', 'Value'], [
+        ...(bpf ? [['BPF map total', fmtMB(bpf.total_mb)], ['BPF map count', fmtInt(bpf.map_count)]] : []),
+        ...(rss !== undefined ? [['Cilium Agent RSS', fmtMB(rss)]] : []),
+      ]),
+      '',
+    );
+    if (bpf?.top_maps?.length) {
+      lines.push(
+        'Top BPF map memory consumers:',
+        '',
+        table(['Map name', { header: 'Max Entries', align: 'right' }, { header: 'Memory', align: 'right' }], bpf.top_maps.map((m) => [m.name, fmtInt(m.max_entries), fmtMB(bytesToMb(m.bytes))])),
+        '',
+        'BPF maps allocate memory for `max_entries` when created: the total follows the configured limits (e.g. `bpf-lb-map-max`), not the number of Services.',
+        '',
+      );
+    }
+  }
+
+  const comp = r.component;
+  const state: Cell[][] = [];
+  if (comp?.lbEntries !== undefined) state.push(['Cilium LB entries', fmtInt(comp.lbEntries)]);
+  if (comp?.ctEntries !== undefined) state.push(['Conntrack entries', fmtInt(comp.ctEntries)]);
+  if (comp?.identities !== undefined) state.push(['Cilium identities', fmtInt(comp.identities)]);
+  if (comp?.iptablesRules !== undefined) state.push(['iptables rules', fmtInt(comp.iptablesRules)]);
+  if (comp?.ipvsRules !== undefined) state.push(['IPVS rules', fmtInt(comp.ipvsRules)]);
+  if (comp?.nftServiceIps !== undefined) state.push(['nftables service-ips elements', fmtInt(comp.nftServiceIps)]);
+  if (state.length) lines.push('### Datapath state', '', table(['Metric', 'Value'], state), '');
+  if (comp?.failures.length) lines.push(`_${comp.failures.length} component-metric collection(s) failed; see [Failures & skipped](#failures--skipped)._`, '');
+  return lines;
+}
+
+function contextRows(r: RunResults, s: SummaryView): Cell[][] {
+  const c = r.cluster;
+  const rows: Cell[][] = [
+    ['Cluster (kube context)', c?.contextName ?? s.cluster.cluster_name ?? '?'],
+    ['Cluster type', c?.clusterType ?? s.cluster.cluster_type ?? '?'],
+  ];
+  if (c) {
+    rows.push(
+      ['Detected by', c.detectedBy],
+      ['Proxy mode', c.proxyMode],
+      ['Kubernetes version', c.k8sVersion],
+      ['Node count', fmtInt(c.nodeCount)],
+      ['Node OS', c.nodeOs],
+      ['Kernel version', c.kernelVersion],
+      ['Node spec', c.nodeModel],
+      ...c.nodes.slice(0, 2).map((n, i): Cell[] => [i === 0 ? 'Server node' : 'Client node', `${n.name} (${n.internalIp})`]),
+      ['Test date', c.testDate],
+    );
+  } else {
+    rows.push(['Cluster facts', 'not collected (the run stopped before inspecting the cluster)']);
+  }
+  rows.push(
+    ['Started', r.startedAt],
+    ['Finished', r.finishedAt ?? NONE],
+    ['Status', r.status],
+    ['Workflow', `${r.workflowId} / ${r.runId}`],
+    ['Output directory', r.outputDir],
+  );
+  return rows;
+}
+
+/** Every failed measurement (fixed phases, scale steps) and component collection, with reason and raw file. */
+function failureRows(r: RunResults): Cell[][] {
+  const ms = allMeasurements(r)
+    .filter((m) => !m.ok)
+    .map((m): Cell[] => [m.scenario, m.step !== undefined ? fmtInt(m.step) : '', m.round, oneLine(m.reason ?? 'no reason recorded'), code(m.file)]);
+  const comp = (r.component?.failures ?? []).map((f): Cell[] => [f.what, '', '', oneLine(f.reason), NONE]);
+  return [...ms, ...comp];
+}
+
+function trustSection(r: RunResults, type: string | undefined): string[] {
+  const lb = r.scale.lbMap;
+  const lines: string[] = [];
+  lines.push(
+    r.scale.trusted
+      ? '**Large-scale results: trusted.**'
+      : `**Large-scale results: NOT trusted.** ${oneLine(r.scale.untrustedReason ?? 'The Cilium LB-map fix was not applied.')}`,
+    '',
+  );
+  if (lb) {
+    lines.push(
+      'Cilium LB-map capacity check (each Service needs 1 + endpoints entries; an overflowing map drops traffic, which would look like degradation):',
+      '',
+      table(['Item', 'Value'], [
+        ['bpf-lb-map-max before', fmtInt(lb.current)],
+        ['Entries needed (largest step)', fmtInt(lb.needed)],
+        ['Proposed', lb.proposed !== undefined ? fmtInt(lb.proposed) : NONE],
+        ['Decision', lb.decision],
+        ['Decided by', lb.decidedBy ?? NONE],
+        ['Fix applied', lb.applied ? 'yes' : 'no'],
+        ['bpf-lb-map-max after', lb.after !== undefined ? fmtInt(lb.after) : NONE],
+        ...(lb.reason ? [['Note', oneLine(lb.reason)]] : []),
+      ]),
+    );
+  } else if (type && !isCiliumType(type)) {
+    lines.push('LB-map check: not applicable (kube-proxy datapath has no BPF LB map).');
+  } else {
+    const ph = r.phases.find((p) => p.phase === 'service-scale');
+    lines.push(`LB-map check: not run${ph?.reason ? ` (${oneLine(ph.reason)})` : ''}.`);
+  }
+  return lines;
+}

@@ -1,0 +1,102 @@
+/**
+ * A typed, defensive view of a benchmark-summary.json object (what
+ * buildSummary returns, or a file the reference or an older netbench wrote).
+ * Every field is optional: a reference file has no `netbench` block, a
+ * kube-proxy run has no `hubble`, a failed phase leaves keys out. Renderers
+ * read the summary only through this view, so a missing key renders as a
+ * missing value instead of throwing.
+ */
+
+export interface ThroughputEntry {
+  gbps: number[];
+  avg: number;
+}
+export interface RpsEntry {
+  qps: number[];
+  avg_qps: number;
+}
+export interface StepEntry {
+  svc_count: number;
+  keepalive_qps?: number;
+  keepalive_degradation_pct?: number;
+  short_conn_qps?: number;
+  short_conn_degradation_pct?: number;
+  tcp_crr_p99_us?: number;
+  tcp_rr_p99_us?: number;
+  rules_count?: number;
+  kube_services_chain?: number;
+  datapath_convergence?: { metric: string; expected: number; observed: number; converged: boolean; seconds: number; reason?: string };
+  create?: { created: number; existed: number; seconds: number; per_second: number };
+}
+export interface ResourceEntry {
+  avg_cpu_m: number;
+  max_cpu_m: number;
+  avg_mem_mb: number;
+  max_mem_mb: number;
+  pods_sampled: number;
+}
+export interface BpfMapsEntry {
+  total_bytes: number;
+  map_count: number;
+  top_maps: { name: string; bytes: number; max_entries: number }[];
+  total_mb: number;
+}
+export interface FailureEntry {
+  scenario: string;
+  step?: number;
+  round?: number;
+  file?: string;
+  reason: string;
+}
+export interface NetbenchBlock {
+  status?: string;
+  failure?: string;
+  proxy_mode?: string;
+  trusted?: boolean;
+  untrusted_reason?: string;
+  lb_map?: { current: number; needed: number; proposed?: number; decision: string; decidedBy?: string; applied: boolean; after?: number; reason?: string };
+  phases?: { phase: string; status: string; reason?: string }[];
+  failures?: FailureEntry[];
+  confidence_intervals?: Record<string, { n: number; mean: number; ci95: number }>;
+}
+
+export interface SummaryView {
+  cluster: Partial<Record<'cluster_name' | 'cluster_type' | 'test_date' | 'k8s_version' | 'node_count' | 'node_os' | 'kernel_version' | 'node_model', string>>;
+  throughput: Record<string, ThroughputEntry>;
+  rps: Record<string, RpsEntry>;
+  latency: Partial<Record<'tcp_rr_p50_us' | 'tcp_rr_p99_us' | 'tcp_crr_p99_us' | 'http_p99_1k_qps_ms', number>>;
+  service_scale: { keepalive_baseline_qps?: number; short_conn_baseline_qps?: number; endpoints_per_svc?: number; steps?: StepEntry[] };
+  resources: { kubeproxy?: ResourceEntry; cilium_agent?: ResourceEntry; bpf_maps?: BpfMapsEntry; cilium_agent_rss_mb?: number };
+  hubble?: { with_hubble_qps: number; without_hubble_qps: number; overhead_pct: number };
+  networkpolicy?: { baseline_qps: number; l3l4_qps?: number; l3l4_overhead_pct?: number; l7_qps?: number; l7_overhead_pct?: number };
+  netbench?: NetbenchBlock;
+}
+
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** Read a summary object; absent top-level sections become empty objects (as the reference always writes them). */
+export function viewSummary(summary: Record<string, unknown>): SummaryView {
+  const s = obj(summary);
+  return {
+    ...(s as unknown as SummaryView),
+    cluster: obj(s.cluster) as SummaryView['cluster'],
+    throughput: obj(s.throughput) as SummaryView['throughput'],
+    rps: obj(s.rps) as SummaryView['rps'],
+    latency: obj(s.latency) as SummaryView['latency'],
+    service_scale: obj(s.service_scale) as SummaryView['service_scale'],
+    resources: obj(s.resources) as SummaryView['resources'],
+  };
+}
+
+/** True when the run's cluster type says Cilium (Hubble, NetworkPolicy and BPF maps apply). */
+export const isCiliumType = (t: string | undefined): boolean => !!t && t.startsWith('cilium');
+
+const LABELS: Record<string, string> = {
+  'kubeproxy-iptables': 'iptables',
+  'kubeproxy-ipvs': 'IPVS',
+  'kubeproxy-nftables': 'nftables',
+  'cilium-native': 'Cilium Native',
+  'cilium-overlay': 'Cilium Overlay',
+};
+/** The article's short name of a datapath: "iptables", "Cilium Native", ... */
+export const clusterLabel = (t: string | undefined): string => (t ? (LABELS[t] ?? t) : 'cluster');
