@@ -73,7 +73,7 @@ enable_non_free() {
   fi
 }
 setup_apt() {
-  apt_install iperf3 iptables nftables conntrack iproute2 procps ca-certificates
+  apt_install iperf3 iptables nftables conntrack iproute2 procps ca-certificates bpftool socat
   if ! dpkg -s netperf >/dev/null 2>&1; then enable_non_free; apt_install netperf; fi
 }
 setup_browser() { apt_install chromium fonts-dejavu-core; }

@@ -4,8 +4,6 @@
  */
 import { Context } from '@temporalio/activity';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1DaemonSet, type V1Deployment } from '@kubernetes/client-node';
-import { ciliumHubbleDisableArgs } from '../tools/cilium';
-import { execInPod } from '../kube/exec';
 import { isNotFound } from '../kube/client';
 
 export const CNP = { group: 'cilium.io', version: 'v2', plural: 'ciliumnetworkpolicies' } as const;
@@ -50,24 +48,55 @@ export function makeCiliumActivities(deps: { kubeConfig: KubeConfig }) {
   const apps = kc.makeApiClient(AppsV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
 
-  return {
-    /** `cilium config set hubble-disable <bool>` in every agent (the reference touched one; every node should match). */
-    async setHubble(input: { enabled: boolean }): Promise<{ agents: number }> {
-      const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=cilium' })).items.filter((p) => p.status?.phase === 'Running');
-      if (!pods.length) throw new Error('no running Cilium agent pod (k8s-app=cilium) in kube-system');
-      for (const p of pods) {
-        const run = (bin: string) =>
-          execInPod({
-            kubeConfig: kc,
-            namespace: 'kube-system',
-            pod: p.metadata!.name!,
-            container: p.spec?.containers?.[0]?.name,
-            command: ciliumHubbleDisableArgs(!input.enabled, bin),
-            timeoutMs: 60_000,
-          });
-        await run('cilium').catch(() => run('cilium-dbg'));
+  /** rollout restart ds/cilium and deploy/cilium-operator; wait until rolled out (heartbeating). */
+  async function restartAndWait(timeoutSec: number): Promise<{ seconds: number }> {
+    const ctx = Context.current();
+    const started = Date.now();
+    const stamp = new Date().toISOString();
+    const restart = async (kind: 'ds' | 'deploy', name: string) => {
+      const obj = kind === 'ds' ? await apps.readNamespacedDaemonSet({ name, namespace: 'kube-system' }) : await apps.readNamespacedDeployment({ name, namespace: 'kube-system' });
+      const tpl = obj.spec!.template;
+      tpl.metadata = { ...(tpl.metadata ?? {}), annotations: { ...(tpl.metadata?.annotations ?? {}), 'kubectl.kubernetes.io/restartedAt': stamp } };
+      if (kind === 'ds') await apps.replaceNamespacedDaemonSet({ name, namespace: 'kube-system', body: obj as V1DaemonSet });
+      else await apps.replaceNamespacedDeployment({ name, namespace: 'kube-system', body: obj as V1Deployment });
+    };
+    await restart('ds', 'cilium');
+    await restart('deploy', 'cilium-operator').catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+    for (;;) {
+      const ds = await apps.readNamespacedDaemonSet({ name: 'cilium', namespace: 'kube-system' });
+      let op = true;
+      try {
+        op = deploymentRolledOut(await apps.readNamespacedDeployment({ name: 'cilium-operator', namespace: 'kube-system' }));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
       }
-      return { agents: pods.length };
+      ctx.heartbeat({ updated: ds.status?.updatedNumberScheduled, available: ds.status?.numberAvailable, desired: ds.status?.desiredNumberScheduled });
+      if (daemonSetRolledOut(ds) && op) return { seconds: (Date.now() - started) / 1000 };
+      if (Date.now() - started > timeoutSec * 1000) {
+        throw new Error(`ds/cilium not rolled out after ${timeoutSec}s (updated ${ds.status?.updatedNumberScheduled}/${ds.status?.desiredNumberScheduled}, available ${ds.status?.numberAvailable})`);
+      }
+      await sleep(2000, ctx.cancellationSignal);
+    }
+  }
+
+  return {
+    /**
+     * Turn Hubble on or off for real: the agent has no runtime switch (the
+     * reference's `cilium config set hubble-disable` is refused and its error
+     * was discarded), so set `enable-hubble` in cilium-config and roll the
+     * agents. Returns the previous value so the run can restore it.
+     */
+    async setHubble(input: { enabled: boolean; timeoutSec?: number }): Promise<{ previous?: string; restarted: boolean }> {
+      const cm = await core.readNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system' });
+      const previous = cm.data?.['enable-hubble'];
+      const want = String(input.enabled);
+      if ((previous ?? 'false') === want) return { previous, restarted: false };
+      cm.data = { ...(cm.data ?? {}), 'enable-hubble': want };
+      await core.replaceNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system', body: cm });
+      await restartAndWait(input.timeoutSec ?? 300);
+      return { previous, restarted: true };
     },
 
     async applyPolicy(input: { ns: string; kind: 'l3l4' | 'l7' }): Promise<void> {
@@ -95,36 +124,7 @@ export function makeCiliumActivities(deps: { kubeConfig: KubeConfig }) {
 
     /** rollout restart ds/cilium and deploy/cilium-operator, then wait until the DaemonSet is rolled out and Ready. */
     async rolloutRestartCilium(input: { timeoutSec: number }): Promise<{ seconds: number }> {
-      const ctx = Context.current();
-      const started = Date.now();
-      const stamp = new Date().toISOString();
-      const restart = async (kind: 'ds' | 'deploy', name: string) => {
-        const obj = kind === 'ds' ? await apps.readNamespacedDaemonSet({ name, namespace: 'kube-system' }) : await apps.readNamespacedDeployment({ name, namespace: 'kube-system' });
-        const tpl = obj.spec!.template;
-        tpl.metadata = { ...(tpl.metadata ?? {}), annotations: { ...(tpl.metadata?.annotations ?? {}), 'kubectl.kubernetes.io/restartedAt': stamp } };
-        if (kind === 'ds') await apps.replaceNamespacedDaemonSet({ name, namespace: 'kube-system', body: obj as V1DaemonSet });
-        else await apps.replaceNamespacedDeployment({ name, namespace: 'kube-system', body: obj as V1Deployment });
-      };
-      await restart('ds', 'cilium');
-      await restart('deploy', 'cilium-operator').catch((err) => {
-        if (!isNotFound(err)) throw err;
-      });
-      for (;;) {
-        const ds = await apps.readNamespacedDaemonSet({ name: 'cilium', namespace: 'kube-system' });
-        let op = true;
-        try {
-          op = deploymentRolledOut(await apps.readNamespacedDeployment({ name: 'cilium-operator', namespace: 'kube-system' }));
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
-        const done = daemonSetRolledOut(ds) && op;
-        ctx.heartbeat({ updated: ds.status?.updatedNumberScheduled, available: ds.status?.numberAvailable, desired: ds.status?.desiredNumberScheduled });
-        if (done) return { seconds: (Date.now() - started) / 1000 };
-        if (Date.now() - started > input.timeoutSec * 1000) {
-          throw new Error(`ds/cilium not rolled out after ${input.timeoutSec}s (updated ${ds.status?.updatedNumberScheduled}/${ds.status?.desiredNumberScheduled}, available ${ds.status?.numberAvailable})`);
-        }
-        await sleep(2000, ctx.cancellationSignal);
-      }
+      return restartAndWait(input.timeoutSec);
     },
   };
 }

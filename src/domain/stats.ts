@@ -60,12 +60,16 @@ export function formatEstimate(e: Estimate | undefined, digits = 0, unit = ''): 
  */
 export function pyRound(x: number, n = 0): number {
   if (!Number.isFinite(x)) return x;
-  const f = 10 ** n;
-  const scaled = x * f;
-  const floor = Math.floor(scaled);
-  const diff = scaled - floor;
-  // An exact tie only when the scaled product is exactly representable at .5.
-  if (diff === 0.5 && floor / f + 0.5 / f === x) return (floor % 2 === 0 ? floor : floor + 1) / f;
+  // toFixed rounds the exact binary value correctly, except that an exact
+  // tie goes away from zero; Python sends it to the even neighbour.
+  const exact = Math.abs(x).toFixed(Math.min(100, n + 40));
+  const tail = exact.slice(exact.indexOf('.') + 1 + n);
+  if (/^50*$/.test(tail)) {
+    const f = 10 ** n;
+    const down = Math.trunc(Math.abs(x) * f);
+    const even = down % 2 === 0 ? down : down + 1;
+    return (Math.sign(x) * even) / f;
+  }
   return Number(x.toFixed(n));
 }
 

@@ -148,6 +148,7 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
   };
 
   let hubbleDisabled = false;
+  let hubbleNote: string | undefined;
   let plan: Plan | undefined;
   let cancelled: unknown;
   try {
@@ -236,13 +237,14 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
       };
       await one('hubble_on');
       hubbleDisabled = true;
-      await clusterActivities('cilium config set hubble-disable true').setHubble({ enabled: false });
+      const before = await longActivities('Hubble off: enable-hubble=false in cilium-config, roll the agents').setHubble({ enabled: false });
+      if (before.previous === 'false') hubbleNote = 'Hubble was already disabled in cilium-config: "Hubble ON" was measured without Hubble';
       await settle(o, 15, 'Hubble off: settle');
       await one('hubble_off');
-      await clusterActivities('cilium config set hubble-disable false').setHubble({ enabled: true });
+      if (before.restarted) await longActivities('Hubble on again: enable-hubble=true, roll the agents').setHubble({ enabled: true });
       hubbleDisabled = false;
       await settle(o, 10, 'Hubble on again: settle');
-      phaseRecord('hubble', 'done');
+      phaseRecord('hubble', 'done', hubbleNote);
     }
 
     // ---- 10. NetworkPolicy overhead (Cilium only) ---------------------------------------------------
@@ -344,7 +346,7 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
     // Cleanup and the report run even when the run is cancelled.
     await CancellationScope.nonCancellable(async () => {
       if (hubbleDisabled) {
-        await clusterActivities('restore Hubble (hubble-disable false)').setHubble({ enabled: true }).catch(() => undefined);
+        await longActivities('restore Hubble (enable-hubble=true)').setHubble({ enabled: true }).catch(() => undefined);
       }
       enter('cleanup');
       if (o.skipCleanup) {

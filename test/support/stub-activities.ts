@@ -77,7 +77,7 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
     },
     async setHubble(input) {
       rec('setHubble', input);
-      return { agents: 3 };
+      return { previous: 'true', restarted: true };
     },
     async applyPolicy(input) {
       rec('applyPolicy', input);

@@ -1,0 +1,320 @@
+/**
+ * The `netbench` CLI.
+ *
+ *   netbench run [options] [--wait]     start a benchmark run (prints its id and Web UI link)
+ *   netbench status|watch ID            progress of a run
+ *   netbench approve|decline ID         answer the Cilium LB-map fix
+ *   netbench cancel ID                  cancel (cleanup still runs)
+ *   netbench result ID [--dir DIR]      write summary and report of a finished run
+ *   netbench worker [options]           run a worker
+ *   netbench lab up|down|status         the local lab cluster
+ *
+ * Bad input exits with status 2 and one message naming every bad field,
+ * before anything talks to the cluster or to Temporal.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { ConfigError, defaultOutputDir, flagOptions, paramsHelp, resolveConfig, toRunOptions, type Config } from './config';
+import { loadKubeConfig } from './kube/client';
+import { connect, missingSearchAttributes, workflowUrl, type TemporalTarget } from './cli/connect';
+import { follow, progressLine } from './cli/progress';
+import { approveLbMapFixUpdate, progressQuery, SA, DEFAULT_TASK_QUEUE } from './shared';
+import type { RunResults } from './domain/results';
+import { buildSummary } from './domain/summary';
+import { renderSummaryTable } from './report/terminal';
+import { writeRunFiles } from './activities/report';
+import type { benchmarkRun } from './workflows/benchmark';
+
+class UsageError extends Error {}
+
+const MAIN_HELP = `netbench — Kubernetes network benchmarks (kube-proxy vs Cilium) as durable Temporal workflows
+
+Usage: netbench <command> [options]
+
+Commands:
+  run                start a benchmark run on a cluster (netbench run --help for every parameter)
+  status ID          show a run's progress once
+  watch ID           follow a run's progress until it ends
+  approve ID         approve the Cilium LB-map capacity fix a run is waiting for
+  decline ID         decline it (large-scale results are then marked untrustworthy)
+  cancel ID          cancel a run (cleanup and Hubble restore still run)
+  result ID          write benchmark-summary.json and report.md of a finished run, print the summary
+  worker             run a netbench worker for one cluster (netbench worker --help)
+  lab up|down|status the local lab: a real control plane, kwok nodes and a kube-proxy datapath on this machine
+
+Temporal options (every command): --address HOST:PORT [TEMPORAL_ADDRESS], --namespace NS [TEMPORAL_NAMESPACE], --ui-url URL [TEMPORAL_UI_URL]
+`;
+
+const RUN_HELP = `netbench run: start a benchmark run (a benchmarkRun workflow) on one cluster
+
+Usage: netbench run [options]
+
+Every parameter of the reference run, by flag or by its environment variable
+(flag > environment > --config file > default):
+
+${paramsHelp()}Run options:
+  --config FILE                    JSON file of parameters (keys: names above, e.g. "rounds" or "ROUNDS")
+  --wait                           follow progress until the run ends, then print the summary
+  --id ID                          workflow id (default: netbench-<context>-<UTC time>)
+  --ui-url URL                     Temporal Web UI base URL (default: gRPC port + 1000) [env TEMPORAL_UI_URL]
+  -h, --help                       this help
+
+Examples:
+  netbench run --wait
+  ROUNDS=3 IPERF_DURATION=120 FORTIO_DURATION=120 netbench run --dir ./bench
+  SVC_SCALE_STEPS=1000,5000,10000 AUTO_FIX_LB_MAP=true netbench run --context prod-a
+`;
+
+const COMMON_FLAGS = {
+  address: { type: 'string' },
+  namespace: { type: 'string' },
+  'ui-url': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function target(values: Record<string, unknown>): TemporalTarget {
+  return {
+    address: (values.address as string) ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+    namespace: (values.namespace as string) ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
+    uiUrl: values['ui-url'] as string | undefined,
+  };
+}
+
+/** Parse `run` flags, collecting unknown flags and bad values into one ConfigError. */
+export function parseRunArgs(argv: string[], env: Record<string, string | undefined>): { config: Config; values: Record<string, unknown> } {
+  const options = { ...flagOptions(), config: { type: 'string' as const }, wait: { type: 'boolean' as const }, id: { type: 'string' as const }, 'ui-url': { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
+  const { values, tokens, positionals } = parseArgs({ args: argv, options, strict: false, tokens: true, allowPositionals: true });
+  const problems: string[] = [];
+  for (const t of tokens ?? []) {
+    if (t.kind === 'option' && !(t.name in options)) problems.push(`unknown flag ${t.rawName}`);
+    else if (t.kind === 'option' && (options as Record<string, { type: string }>)[t.name].type === 'string' && t.value === undefined) problems.push(`${t.rawName} needs a value`);
+  }
+  if (positionals.length) problems.push(`unexpected argument${positionals.length > 1 ? 's' : ''}: ${positionals.join(' ')}`);
+  let file: Record<string, unknown> | undefined;
+  if (typeof values.config === 'string') {
+    try {
+      file = JSON.parse(readFileSync(values.config, 'utf8'));
+      if (!file || typeof file !== 'object' || Array.isArray(file)) throw new Error('not a JSON object');
+    } catch (err) {
+      problems.push(`--config ${values.config}: ${(err as Error).message}`);
+      file = undefined;
+    }
+  }
+  let config: Config | undefined;
+  try {
+    config = resolveConfig({ flags: values, env, file });
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.problems);
+    else throw err;
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return { config: config!, values };
+}
+
+const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+
+async function cmdRun(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(RUN_HELP);
+    return 0;
+  }
+  const { config, values } = parseRunArgs(argv, process.env);
+  // Resolve the context name locally (reads the kubeconfig file only).
+  let contextName: string;
+  try {
+    contextName = loadKubeConfig({ kubeconfigPath: config.kubeconfig, context: config.context }).getCurrentContext();
+  } catch (err) {
+    throw new ConfigError([`kubeconfig: ${(err as Error).message}`]);
+  }
+  const options = toRunOptions({ ...config, context: contextName });
+  const outputDir = path.resolve(config.dir ?? defaultOutputDir(contextName));
+  const t: TemporalTarget = { address: config.temporalAddress, namespace: config.temporalNamespace, uiUrl: values['ui-url'] as string | undefined };
+  const client = await connect(t);
+  const missing = await missingSearchAttributes(client, t.namespace);
+  if (missing.length) {
+    process.stderr.write(`note: search attributes not registered on namespace "${t.namespace}" (${missing.join(', ')}); the Web UI cannot filter netbench runs. Register them with: netbench setup-namespace\n`);
+  }
+  const workflowId = (values.id as string) ?? `netbench-${contextName.replace(/[^A-Za-z0-9._-]+/g, '-')}-${stamp()}`;
+  const handle = await client.workflow.start<typeof benchmarkRun>('benchmarkRun', {
+    taskQueue: config.taskQueue,
+    workflowId,
+    args: [{ options, outputDir, contextName, searchAttributes: missing.length === 0 }],
+    ...(missing.length === 0 ? { typedSearchAttributes: [{ key: SA.cluster, value: contextName }, { key: SA.phase, value: 'starting' }, { key: SA.trusted, value: true }] } : {}),
+    staticSummary: `netbench on ${contextName}: steps ${options.svcScaleSteps.join('/')} × ${options.svcEndpoints} ep, ${options.rounds} round(s)`,
+    staticDetails: [
+      `**Cluster** ${contextName}`,
+      `**Plan** iperf3 ${options.iperfDuration}s, fortio/netperf ${options.fortioDuration}s, ROUNDS=${options.rounds}, ROUND_SLEEP=${options.roundSleep}s`,
+      `**Scale steps** ${options.svcScaleSteps.join(', ')} Services × ${options.svcEndpoints} endpoints (${options.endpointsMode})`,
+      `**Output** ${outputDir}`,
+      options.skip.length ? `**Skipped** ${options.skip.join(', ')}` : '',
+    ].filter(Boolean).join('\n\n'),
+  });
+  process.stdout.write(`started ${workflowId}\n  Web UI: ${workflowUrl(t, workflowId)}\n  output: ${outputDir}\n`);
+  if (!values.wait) {
+    process.stdout.write(`follow it with: netbench watch ${workflowId}\n`);
+    return 0;
+  }
+  return finish(handle, t);
+}
+
+/** Follow to the end; print the summary table and report paths (or the failure). */
+async function finish(handle: WorkflowHandle, t: TemporalTarget): Promise<number> {
+  const status = await follow(handle, {
+    approvalHint: (p) =>
+      `\n⚠ The run waits for a decision: raise Cilium's bpf-lb-map-max ${p.pendingApproval!.current} -> ${p.pendingApproval!.proposed} (needs ${p.pendingApproval!.needed}) and restart Cilium?\n` +
+      `  approve: netbench approve ${handle.workflowId}\n  decline: netbench decline ${handle.workflowId}  (large-scale results then marked untrustworthy)`,
+  });
+  if (status === 'COMPLETED') {
+    const results = (await handle.result()) as RunResults;
+    process.stdout.write(`\n${renderSummaryTable(buildSummary(results), { color: !!process.stdout.isTTY })}\n`);
+    process.stdout.write(`Results: ${results.outputDir}\n  summary: ${path.join(results.outputDir, 'benchmark-summary.json')}\n  report:  ${path.join(results.outputDir, 'report.md')}\n`);
+    return 0;
+  }
+  try {
+    await handle.result();
+  } catch (err) {
+    const cause = (err as { cause?: Error }).cause;
+    process.stderr.write(`run ${handle.workflowId} ended ${status}: ${cause?.message ?? (err as Error).message}\n  Web UI: ${workflowUrl(t, handle.workflowId)}\n`);
+  }
+  return 1;
+}
+
+function idArg(cmd: string, argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
+  const { values, positionals } = parseArgs({ args: argv, options: { ...COMMON_FLAGS, ...extra }, allowPositionals: true, strict: true });
+  if (values.help) return { help: true as const, values, id: '' };
+  if (positionals.length !== 1) throw new UsageError(`usage: netbench ${cmd} WORKFLOW_ID`);
+  return { help: false as const, values: values as Record<string, unknown>, id: positionals[0] };
+}
+
+async function withHandle(cmd: string, argv: string[], extra: Record<string, { type: 'string' | 'boolean' }>, help: string, fn: (h: WorkflowHandle, values: Record<string, unknown>, t: TemporalTarget) => Promise<number>) {
+  const a = idArg(cmd, argv, extra);
+  if (a.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const t = target(a.values);
+  const client = await connect(t);
+  const h = client.workflow.getHandle(a.id);
+  try {
+    await h.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new UsageError(`no run with id "${a.id}" in namespace ${t.namespace}`);
+    throw err;
+  }
+  return fn(h, a.values, t);
+}
+
+async function cmdStatus(argv: string[]) {
+  return withHandle('status', argv, {}, 'netbench status ID: show a run\'s progress once\n', async (h, _v, t) => {
+    const d = await h.describe();
+    process.stdout.write(`${h.workflowId}: ${d.status.name}\n  Web UI: ${workflowUrl(t, h.workflowId)}\n`);
+    if (d.status.name === 'RUNNING') {
+      try {
+        const p = await h.query(progressQuery);
+        process.stdout.write(`  ${progressLine(p)}\n`);
+        for (const f of p.lastFigures) process.stdout.write(`    ${f.label}: ${f.value}\n`);
+      } catch (err) {
+        process.stdout.write(`  progress unavailable: ${(err as Error).message} (is a netbench worker running?)\n`);
+      }
+    }
+    return 0;
+  });
+}
+
+async function cmdWatch(argv: string[]) {
+  return withHandle('watch', argv, {}, 'netbench watch ID: follow a run until it ends (redraws on a terminal, one line per change elsewhere)\n', (h, _v, t) => finish(h, t));
+}
+
+async function cmdDecide(approve: boolean, argv: string[]) {
+  const cmd = approve ? 'approve' : 'decline';
+  return withHandle(cmd, argv, { by: { type: 'string' } }, `netbench ${cmd} ID [--by NAME]: ${approve ? 'approve' : 'decline'} the Cilium LB-map capacity fix the run waits for\n`, async (h, v) => {
+    const by = (v.by as string) ?? process.env.USER ?? 'cli';
+    try {
+      const r = await h.executeUpdate(approveLbMapFixUpdate, { args: [{ approve, by }] });
+      process.stdout.write(`${r.message}\n`);
+      return 0;
+    } catch (err) {
+      const cause = (err as { cause?: Error }).cause;
+      throw new UsageError(`${cmd} refused: ${cause?.message ?? (err as Error).message}`);
+    }
+  });
+}
+
+async function cmdCancel(argv: string[]) {
+  return withHandle('cancel', argv, {}, 'netbench cancel ID: cancel a run; its cleanup (and Hubble restore) still runs\n', async (h) => {
+    await h.cancel();
+    process.stdout.write(`cancellation requested for ${h.workflowId}; cleanup runs before it ends (netbench watch ${h.workflowId})\n`);
+    return 0;
+  });
+}
+
+async function cmdResult(argv: string[]) {
+  return withHandle('result', argv, { dir: { type: 'string' } }, 'netbench result ID [--dir DIR]: write benchmark-summary.json, report.md and netbench-results.json of a finished run (default: its own output directory) and print the summary\n', async (h, v) => {
+    const d = await h.describe();
+    if (d.status.name === 'RUNNING') throw new UsageError(`run ${h.workflowId} is still running (netbench watch ${h.workflowId})`);
+    const results = (await h.result()) as RunResults;
+    const dir = path.resolve((v.dir as string) ?? results.outputDir);
+    const files = await writeRunFiles(dir, { ...results, outputDir: dir });
+    process.stdout.write(`${renderSummaryTable(buildSummary(results), { color: !!process.stdout.isTTY })}\n`);
+    process.stdout.write(`wrote ${files.length} files under ${dir}\n`);
+    return 0;
+  });
+}
+
+async function cmdLab(argv: string[]) {
+  const { labMain } = await import('../lab/cli');
+  return labMain(argv);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run':
+        return await cmdRun(rest);
+      case 'status':
+        return await cmdStatus(rest);
+      case 'watch':
+        return await cmdWatch(rest);
+      case 'approve':
+        return await cmdDecide(true, rest);
+      case 'decline':
+        return await cmdDecide(false, rest);
+      case 'cancel':
+        return await cmdCancel(rest);
+      case 'result':
+        return await cmdResult(rest);
+      case 'worker': {
+        const { workerMain } = await import('./worker');
+        return await workerMain(rest);
+      }
+      case 'lab':
+        return await cmdLab(rest);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(MAIN_HELP);
+        return cmd === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`netbench: unknown command "${cmd}"\n\n${MAIN_HELP}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`netbench ${cmd}: ${(err as Error).message}\n${err instanceof ConfigError ? `\nSee: netbench ${cmd} --help\n` : ''}`);
+      return 2;
+    }
+    process.stderr.write(`netbench ${cmd}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
+
+export { DEFAULT_TASK_QUEUE };

@@ -1,0 +1,141 @@
+/**
+ * benchmark-summary.json keeps the reference's keys, order, rounding and
+ * meaning (negative % = slower), with netbench's additions under new keys.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildSummary, summaryJson } from '../../src/domain/summary';
+import type { Measurement, RunResults } from '../../src/domain/results';
+import { changePct, estimate, pyRound, formatEstimate } from '../../src/domain/stats';
+import { buildPlan, lbEntriesNeeded, referenceSyncSleepSecs } from '../../src/domain/plan';
+import { rawFile, scenarioById, SCENARIOS } from '../../src/domain/scenarios';
+import { resolveConfig, toRunOptions } from '../../src/config';
+
+const m = (scenario: string, round: number, value: number, figures: Record<string, number> = {}, step?: number): Measurement => ({
+  scenario, round, step, ok: true, value, figures, file: rawFile(scenarioById(scenario), round, step),
+});
+
+function fixture(): RunResults {
+  const options = toRunOptions(resolveConfig({ env: { ROUNDS: '2', SVC_SCALE_STEPS: '5000,10000' } }));
+  return {
+    schema: 'netbench/run-results@1', workflowId: 'wf', runId: 'run', startedAt: '2026-11-23T00:00:00Z', status: 'completed', options, outputDir: '/tmp/x',
+    cluster: { contextName: 'kind-a', clusterType: 'kubeproxy-iptables', proxyMode: 'iptables', testDate: '2026-11-23T00:00:00Z', k8sVersion: 'v1.34.4', nodeCount: 3, nodeOs: 'Ubuntu', kernelVersion: '6.6', nodeModel: 'unknown', nodes: [], detectedBy: 'test' },
+    phases: [{ phase: 'hubble', status: 'skipped', reason: 'Cilium only; this cluster is kubeproxy-iptables' }],
+    measurements: [
+      m('pod2pod_8stream', 1, 10.43), m('pod2pod_8stream', 2, 10.0),
+      m('svc_c64', 1, 115434.9), m('svc_c64', 2, 115000.2),
+      m('svc_short_c64', 1, 31365.7), m('svc_short_c64', 2, 31365.1),
+      m('tcp_rr', 1, 107, { p50Us: 84.4, p99Us: 107.9 }), m('tcp_rr', 2, 105, { p50Us: 85.9, p99Us: 105 }),
+      m('http_1k_qps', 1, 999.9, { p99Ms: 0.99 }),
+      { scenario: 'svc_c256', round: 1, ok: false, reason: 'fortio: server unreachable', file: 'rps/svc_c256_r1.json' },
+    ],
+    scale: {
+      endpointsPerSvc: 4, trusted: true,
+      steps: [
+        { svcCount: 5000, created: 5000, existed: 0, createSeconds: 10, createRatePerSec: 500, convergence: { metric: 'kube-services-rules', expected: 5000, observed: 5000, converged: true, seconds: 3.2 }, rulesCount: 90000, kubeServicesChain: 5011, measurements: [m('ka', 1, 115000, {}, 5000), m('short', 1, 22237, {}, 5000), m('crr', 1, 600, { p99Us: 600 }, 5000)] },
+      ],
+    },
+    resources: [{ component: 'kubeproxy', avgCpuM: 8.2, maxCpuM: 16, avgMemMb: 926, maxMemMb: 928, podsSampled: 3, samples: 18 }],
+  };
+}
+
+describe('benchmark-summary.json', () => {
+  it('has the reference\'s top-level keys in order, always present', () => {
+    const s = buildSummary(fixture());
+    assert.deepEqual(Object.keys(s).slice(0, 6), ['cluster', 'throughput', 'rps', 'latency', 'service_scale', 'resources']);
+    assert.equal((s.cluster as any).node_count, '3', 'context values are strings, as parsed from context.yaml');
+  });
+
+  it('rounds and averages like the reference: Gbps 2 decimals, qps truncated, µs truncated means', () => {
+    const s = buildSummary(fixture()) as any;
+    assert.deepEqual(s.throughput.pod2pod_8stream, { gbps: [10.43, 10], avg: 10.21 });
+    assert.deepEqual(s.rps.svc_c64, { qps: [115434, 115000], avg_qps: 115217 });
+    assert.equal(s.latency.tcp_rr_p50_us, 85);
+    assert.equal(s.latency.tcp_rr_p99_us, 106);
+    assert.equal(s.latency.http_p99_1k_qps_ms, 0.99);
+    assert.equal(s.rps.svc_c256, undefined, 'a failed scenario has no figure in the reference block...');
+    assert.equal(s.netbench.failures[0].reason, 'fortio: server unreachable', '...but its reason is in the additions');
+  });
+
+  it('computes degradation against the small-scale baseline, negative = slower', () => {
+    const s = buildSummary(fixture()) as any;
+    assert.equal(s.service_scale.keepalive_baseline_qps, 115217);
+    assert.equal(s.service_scale.short_conn_baseline_qps, 31365);
+    const step = s.service_scale.steps[0];
+    assert.equal(step.svc_count, 5000);
+    assert.equal(step.short_conn_qps, 22237);
+    assert.equal(step.short_conn_degradation_pct, -29.1);
+    assert.equal(step.rules_count, 90000);
+    assert.equal(step.kube_services_chain, 5011);
+    assert.equal(step.datapath_convergence.seconds, 3.2);
+    assert.deepEqual(Object.keys(step).slice(0, 7), ['svc_count', 'keepalive_qps', 'keepalive_degradation_pct', 'short_conn_qps', 'short_conn_degradation_pct', 'tcp_crr_p99_us', 'rules_count']);
+  });
+
+  it('writes the reference\'s float fields with Python\'s spelling (10.0, not 10)', () => {
+    const text = summaryJson(buildSummary(fixture()));
+    assert.match(text, /"gbps": \[\n\s+10\.43,\n\s+10\.0\n\s+\]/);
+    assert.match(text, /"max_cpu_m": 16\.0/);
+    assert.match(text, /"avg_qps": 115217\n/);
+    assert.doesNotThrow(() => JSON.parse(text));
+  });
+
+  it('records skipped phases and trust in the additions', () => {
+    const s = buildSummary(fixture()) as any;
+    assert.deepEqual(s.netbench.phases, [{ phase: 'hubble', status: 'skipped', reason: 'Cilium only; this cluster is kubeproxy-iptables' }]);
+    assert.equal(s.netbench.trusted, true);
+    assert.deepEqual(Object.keys(s.netbench.confidence_intervals).sort(), ['pod2pod_8stream', 'svc_c64', 'svc_short_c64', 'tcp_rr']);
+  });
+});
+
+describe('statistics', () => {
+  it('rounds half to even like Python on exact ties only', () => {
+    assert.equal(pyRound(0.125, 2), 0.12);
+    assert.equal(pyRound(0.375, 2), 0.38);
+    assert.equal(pyRound(2.675, 2), 2.67, 'binary 2.675 is below the tie, as in Python');
+    assert.equal(pyRound(-29.05, 1), -29.1);
+  });
+  it('gives a 95% interval from 2 samples up and says so with one', () => {
+    const e = estimate([100, 110, 105])!;
+    assert.equal(e.mean, 105);
+    assert.ok(Math.abs(e.ci95! - 12.42) < 0.01);
+    assert.equal(estimate([5])!.ci95, undefined);
+    assert.equal(formatEstimate(estimate([5])), '5 (1 sample)');
+  });
+  it('change % is (measured - baseline) / baseline, one decimal', () => {
+    assert.equal(changePct(9057, 31365), -71.1);
+    assert.equal(changePct(5, 0), undefined);
+  });
+});
+
+describe('plan', () => {
+  const o = toRunOptions(resolveConfig({ env: { ROUNDS: '3' } }));
+  it('skips Cilium-only phases on kube-proxy with the reason; counts every tool run', () => {
+    const p = buildPlan(o, 'kubeproxy-ipvs');
+    assert.deepEqual(p.phases.filter((x) => !x.run).map((x) => [x.phase, x.reason]), [
+      ['hubble', 'Cilium only; this cluster is kubeproxy-ipvs'],
+      ['networkpolicy', 'Cilium only; this cluster is kubeproxy-ipvs'],
+    ]);
+    // 5 iperf + 4 fortio + 3 latency scenarios x 3 rounds, 4 steps x 4 x 3, + 4 steps + metrics
+    assert.equal(p.totalUnits, 12 * 3 + 48 + 4 + 1);
+  });
+  it('runs everything on Cilium; --skip leaves a phase out with its reason', () => {
+    const p = buildPlan({ ...o, skip: ['rps'] }, 'cilium-overlay');
+    assert.ok(p.phases.find((x) => x.phase === 'hubble')!.run);
+    assert.equal(p.phases.find((x) => x.phase === 'rps')!.reason, 'left out by --skip');
+  });
+  it('needs max step × (endpoints + 1) LB entries; the reference slept 60 s + 1 s/1000 endpoints, capped at 180 s', () => {
+    assert.equal(lbEntriesNeeded(o), 150000);
+    assert.equal(referenceSyncSleepSecs(5000, 4), 80);
+    assert.equal(referenceSyncSleepSecs(30000, 4), 180);
+  });
+  it('places raw outputs in the reference\'s layout', () => {
+    const names = SCENARIOS.map((s) => rawFile(s, 2));
+    assert.ok(names.includes('throughput/node_throughput_r2.json'));
+    assert.ok(names.includes('rps/svc_short_c64_r2.json'));
+    assert.ok(names.includes('latency/tcp_crr_r2.txt'));
+    assert.ok(names.includes('hubble/hubble_off.json'));
+    assert.ok(names.includes('networkpolicy/l7_policy.json'));
+    assert.equal(rawFile(scenarioById('short'), 1, 20000), 'service-scale/short_at_20000svc_r1.json');
+    assert.equal(rawFile(scenarioById('crr'), 3, 5000), 'service-scale/crr_at_5000svc_r3.txt');
+  });
+});
