@@ -159,10 +159,10 @@ for t in "${targets[@]}"; do
     node) setup_node ;;
     npm) setup_node; setup_npm ;;
     apt) setup_apt ;;
-    browser) setup_browser ;;
     go) setup_go ;;
     kube) setup_kube ;;
     all) setup_node; setup_npm; setup_apt; setup_go; setup_kube ;;
+    browser) setup_browser ;;
     *) echo "usage: scripts/setup.sh [node|npm|apt|browser|go|kube|all]..." >&2; exit 2 ;;
   esac
 done

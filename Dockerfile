@@ -1,0 +1,16 @@
+# The netbench worker image: Node 24 LTS, the project's code, production
+# dependencies (tsx runs the TypeScript directly). Tools run inside the
+# benchmark pods, so the image needs no iperf3/netperf/fortio.
+FROM node:24-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY tsconfig.json ./
+COPY src ./src
+COPY lab ./lab
+COPY bin ./bin
+ENV NODE_ENV=production
+USER node
+# kubeconfig is mounted read-only at /kube/config (see docker-compose.yml)
+ENV KUBECONFIG=/kube/config
+ENTRYPOINT ["node", "--import", "tsx", "src/worker.ts"]
