@@ -42,8 +42,11 @@ Commands:
   decline ID         decline it (large-scale results are then marked untrustworthy)
   cancel ID          cancel a run (cleanup and Hubble restore still run)
   result ID          write benchmark-summary.json and report.md of a finished run, print the summary
+  list               runs from Temporal visibility, filtered by cluster, type, status, date (netbench list --help)
+  compare DIR...     side-by-side "At a glance" table of finished run directories, with a Winner column
   worker             run a netbench worker for one cluster (netbench worker --help)
   lab up|down|status the local lab: a real control plane, kwok nodes and a kube-proxy datapath on this machine
+  dev-server start|stop|status  a local Temporal dev server with the Web UI (:8233) and netbench's search attributes
 
 Temporal options (every command): --address HOST:PORT [TEMPORAL_ADDRESS], --namespace NS [TEMPORAL_NAMESPACE], --ui-url URL [TEMPORAL_UI_URL]
 `;
@@ -293,6 +296,19 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'lab':
         return await cmdLab(rest);
+      case 'list': {
+        const { listMain } = await import('./cli/list');
+        const { values } = parseArgs({ args: rest, options: { ...COMMON_FLAGS }, strict: false });
+        return await listMain(rest, () => connect(target(values)));
+      }
+      case 'compare': {
+        const { compareMain } = await import('./cli/compare');
+        return await compareMain(rest);
+      }
+      case 'dev-server': {
+        const { devServerMain } = await import('./cli/devserver');
+        return await devServerMain(rest);
+      }
       case undefined:
       case '-h':
       case '--help':
@@ -304,7 +320,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof ConfigError || err instanceof UsageError || (err as { usage?: boolean }).usage || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`netbench ${cmd}: ${(err as Error).message}\n${err instanceof ConfigError ? `\nSee: netbench ${cmd} --help\n` : ''}`);
       return 2;
     }
