@@ -17,16 +17,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { ConfigError, defaultOutputDir, flagOptions, paramsHelp, resolveConfig, toRunOptions, type Config } from './config';
+import { ConfigError, defaultOutputDir, flagOptions, paramsHelp, resolveConfig, safeDirName, toRunOptions, type Config } from './config';
 import { loadKubeConfig } from './kube/client';
 import { connect, missingSearchAttributes, workflowUrl, type TemporalTarget } from './cli/connect';
 import { follow, progressLine } from './cli/progress';
-import { approveLbMapFixUpdate, progressQuery, SA, DEFAULT_TASK_QUEUE } from './shared';
+import { approveLbMapFixUpdate, childRunId, clusterTaskQueue, compareProgressQuery, progressQuery, SA, DEFAULT_TASK_QUEUE } from './shared';
 import type { RunResults } from './domain/results';
 import { buildSummary } from './domain/summary';
 import { renderSummaryTable } from './report/terminal';
-import { writeRunFiles } from './activities/report';
 import type { benchmarkRun } from './workflows/benchmark';
+import type { compareClusters, CompareClustersResult } from './workflows/compare';
+import { compareRuns } from './report/compare';
+import { nameRuns, writeRunFiles } from './activities/report';
 
 class UsageError extends Error {}
 
@@ -61,6 +63,9 @@ Every parameter of the reference run, by flag or by its environment variable
 ${paramsHelp()}Run options:
   --config FILE                    JSON file of parameters (keys: names above, e.g. "rounds" or "ROUNDS")
   --wait                           follow progress until the run ends, then print the summary
+  --context A --context B ...      several clusters: one run each (workers serve <queue>@<context>), then the
+                                   side-by-side "At a glance" table with a Winner column
+  --clusters parallel|sequential   how several clusters run (default sequential)
   --id ID                          workflow id (default: netbench-<context>-<UTC time>)
   --ui-url URL                     Temporal Web UI base URL (default: gRPC port + 1000) [env TEMPORAL_UI_URL]
   -h, --help                       this help
@@ -87,14 +92,17 @@ function target(values: Record<string, unknown>): TemporalTarget {
 }
 
 /** Parse `run` flags, collecting unknown flags and bad values into one ConfigError. */
-export function parseRunArgs(argv: string[], env: Record<string, string | undefined>): { config: Config; values: Record<string, unknown> } {
-  const options = { ...flagOptions(), config: { type: 'string' as const }, wait: { type: 'boolean' as const }, id: { type: 'string' as const }, 'ui-url': { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
+export function parseRunArgs(argv: string[], env: Record<string, string | undefined>): { config: Config; values: Record<string, unknown>; contexts: string[] } {
+  const options = { ...flagOptions(), clusters: { type: 'string' as const }, config: { type: 'string' as const }, wait: { type: 'boolean' as const }, id: { type: 'string' as const }, 'ui-url': { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
   const { values, tokens, positionals } = parseArgs({ args: argv, options, strict: false, tokens: true, allowPositionals: true });
   const problems: string[] = [];
   for (const t of tokens ?? []) {
     if (t.kind === 'option' && !(t.name in options)) problems.push(`unknown flag ${t.rawName}`);
     else if (t.kind === 'option' && (options as Record<string, { type: string }>)[t.name].type === 'string' && t.value === undefined) problems.push(`${t.rawName} needs a value`);
   }
+  const contexts = (tokens ?? []).filter((t) => t.kind === 'option' && t.name === 'context' && t.value).map((t) => (t as { value: string }).value);
+  if (new Set(contexts).size !== contexts.length) problems.push('--context: each cluster once');
+  if (values.clusters !== undefined && values.clusters !== 'parallel' && values.clusters !== 'sequential') problems.push(`--clusters="${values.clusters}": must be parallel or sequential`);
   if (positionals.length) problems.push(`unexpected argument${positionals.length > 1 ? 's' : ''}: ${positionals.join(' ')}`);
   let file: Record<string, unknown> | undefined;
   if (typeof values.config === 'string') {
@@ -114,7 +122,7 @@ export function parseRunArgs(argv: string[], env: Record<string, string | undefi
     else throw err;
   }
   if (problems.length) throw new ConfigError(problems);
-  return { config: config!, values };
+  return { config: config!, values, contexts };
 }
 
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -124,7 +132,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return 0;
   }
-  const { config, values } = parseRunArgs(argv, process.env);
+  const { config, values, contexts } = parseRunArgs(argv, process.env);
+  if (contexts.length > 1) return runClusters(config, values, contexts);
   // Resolve the context name locally (reads the kubeconfig file only).
   let contextName: string;
   try {
@@ -161,6 +170,62 @@ async function cmdRun(argv: string[]): Promise<number> {
     return 0;
   }
   return finish(handle, t);
+}
+
+/** `run --context A --context B ...`: one benchmarkRun per cluster under a compareClusters parent. */
+async function runClusters(config: Config, values: Record<string, unknown>, contexts: string[]): Promise<number> {
+  const kc = (() => {
+    try {
+      return loadKubeConfig({ kubeconfigPath: config.kubeconfig });
+    } catch (err) {
+      throw new ConfigError([`kubeconfig: ${(err as Error).message}`]);
+    }
+  })();
+  const unknown = contexts.filter((c) => !kc.getContextObject(c));
+  if (unknown.length) throw new ConfigError(unknown.map((c) => `--context ${c}: not in the kubeconfig (known: ${kc.getContexts().map((x) => x.name).join(', ')})`));
+  const t: TemporalTarget = { address: config.temporalAddress, namespace: config.temporalNamespace, uiUrl: values['ui-url'] as string | undefined };
+  const root = path.resolve(config.dir ?? './benchmark-results-compare');
+  const client = await connect(t);
+  const sa = (await missingSearchAttributes(client, t.namespace)).length === 0;
+  const workflowId = (values.id as string) ?? `netbench-compare-${stamp()}`;
+  const clusters = contexts.map((ctx) => ({
+    contextName: ctx,
+    taskQueue: clusterTaskQueue(config.taskQueue, ctx),
+    input: { options: toRunOptions({ ...config, context: ctx, dir: undefined }), outputDir: path.join(root, safeDirName(ctx)), contextName: ctx, searchAttributes: sa },
+  }));
+  const handle = await client.workflow.start<typeof compareClusters>('compareClusters', {
+    taskQueue: config.taskQueue,
+    workflowId,
+    args: [{ clusters, mode: (values.clusters as 'parallel' | 'sequential') ?? 'sequential', outputDir: root }],
+    staticSummary: `netbench comparison: ${contexts.join(' vs ')}`,
+  });
+  process.stdout.write(`started ${workflowId} (${contexts.length} clusters, ${(values.clusters as string) ?? 'sequential'})\n  Web UI: ${workflowUrl(t, workflowId)}\n`);
+  for (const c of clusters) process.stdout.write(`  ${c.contextName}: run ${childRunId(workflowId, c.contextName)} on task queue ${c.taskQueue} -> ${c.input.outputDir}\n`);
+  process.stdout.write(`  (a worker must serve each cluster: netbench worker ${contexts.map((c) => `--context ${c}`).join(' ')})\n`);
+  if (!values.wait) return 0;
+  const status = await follow(handle, { progress: async () => {
+    const p = await handle.query(compareProgressQuery);
+    const parts = await Promise.all(p.clusters.map(async (c) => {
+      if (c.state !== 'running') return `${c.contextName}: ${c.state}`;
+      const cp = await client.workflow.getHandle(c.workflowId).query(progressQuery).catch(() => undefined);
+      return `${c.contextName}: ${cp ? `${cp.phase} ${cp.done}/${cp.total}` : 'running'}`;
+    }));
+    return parts.join(' | ');
+  } });
+  if (status !== 'COMPLETED') return finish(handle, t);
+  const r = (await handle.result()) as CompareClustersResult;
+  const done = [];
+  for (const run of r.runs) {
+    if (run.status !== 'completed') {
+      process.stdout.write(`${run.contextName}: ${run.status}${run.reason ? ` (${run.reason})` : ''}\n`);
+      continue;
+    }
+    const results = (await client.workflow.getHandle(run.workflowId).result()) as RunResults;
+    done.push({ name: undefined, results, summary: buildSummary(results) });
+  }
+  if (done.length >= 2) process.stdout.write(`\n${compareRuns(nameRuns(done), { color: !!process.stdout.isTTY }).terminal}\n`);
+  if (r.compareFile) process.stdout.write(`comparison: ${r.compareFile}\n`);
+  return r.runs.every((x) => x.status === 'completed') ? 0 : 1;
 }
 
 /** Follow to the end; print the summary table and report paths (or the failure). */

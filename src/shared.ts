@@ -7,6 +7,10 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { PhaseName } from './config';
 
 export const DEFAULT_TASK_QUEUE = 'netbench';
+/** Workflow id of one cluster's run under a compareClusters parent. */
+export const childRunId = (parentId: string, context: string) => `${parentId}/${context.replace(/[^A-Za-z0-9._-]+/g, '-')}`;
+/** Task queue of one cluster's worker in multi-cluster runs. */
+export const clusterTaskQueue = (queue: string, context: string) => `${queue}@${context}`;
 
 export type RunPhase =
   | 'starting'
@@ -46,6 +50,11 @@ export interface LbMapDecision {
 }
 
 export const progressQuery = defineQuery<Progress>('progress');
+
+export interface CompareProgress {
+  clusters: { contextName: string; workflowId: string; state: 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' }[];
+}
+export const compareProgressQuery = defineQuery<CompareProgress>('compareProgress');
 /** The Cilium LB-map capacity fix: approve or decline; rejected by the validator when nothing is pending. */
 export const approveLbMapFixUpdate = defineUpdate<{ accepted: boolean; message: string }, [LbMapDecision]>('approveLbMapFix');
 /** Progress of a scale step, for the parent's progress (signal child -> parent). */

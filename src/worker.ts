@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { loadKubeConfig, makeKubeClients } from './kube/client';
-import { DEFAULT_TASK_QUEUE } from './shared';
+import { clusterTaskQueue, DEFAULT_TASK_QUEUE } from './shared';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -46,7 +46,8 @@ const HELP = `netbench worker: run netbench workflows and activities against one
 Usage: netbench worker [options]
 
 Options:
-  --context NAME        kube context the activities use (default: current context) [env KUBE_CONTEXT]
+  --context NAME        kube context the activities use (default: current context) [env KUBE_CONTEXT];
+                        repeat it to serve several clusters (each on task queue <queue>@<context>)
   --kubeconfig FILE     kubeconfig (default: $KUBECONFIG or ~/.kube/config)
   --address HOST:PORT   Temporal frontend (default localhost:7233) [env TEMPORAL_ADDRESS]
   --namespace NS        Temporal namespace (default "default") [env TEMPORAL_NAMESPACE]
@@ -60,7 +61,7 @@ export async function workerMain(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        context: { type: 'string' },
+        context: { type: 'string', multiple: true },
         kubeconfig: { type: 'string' },
         address: { type: 'string' },
         namespace: { type: 'string' },
@@ -79,18 +80,23 @@ export async function workerMain(argv: string[]): Promise<number> {
   const address = values.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
   const connection = await NativeConnection.connect({ address });
   const taskQueue = values['task-queue'] ?? process.env.NETBENCH_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
-  const { worker, close } = await createNetbenchWorker({
-    connection,
-    namespace: values.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue,
-    kubeconfig: values.kubeconfig ?? process.env.KUBECONFIG,
-    context: values.context ?? process.env.KUBE_CONTEXT,
-  });
-  process.stderr.write(`netbench worker: serving task queue "${taskQueue}" on ${address}\n`);
+  const namespace = values.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+  const contexts = values.context?.length ? values.context : [process.env.KUBE_CONTEXT || undefined];
+  // One Worker per cluster: the first also serves the plain queue (single-cluster runs, multi-cluster parents);
+  // with several contexts each also serves "<queue>@<context>", where compareClusters sends that cluster's run.
+  const queues = contexts.map((context, i) => ({ context, queues: [...(i === 0 ? [taskQueue] : []), ...(contexts.length > 1 ? [clusterTaskQueue(taskQueue, context!)] : [])] }));
+  const made = [];
+  for (const q of queues) {
+    for (const tq of q.queues) {
+      made.push(await createNetbenchWorker({ connection, namespace, taskQueue: tq, kubeconfig, context: q.context }));
+      process.stderr.write(`netbench worker: serving task queue "${tq}"${q.context ? ` for context ${q.context}` : ''} on ${address}\n`);
+    }
+  }
   try {
-    await worker.run(); // the SDK shuts down gracefully on SIGINT/SIGTERM
+    await Promise.all(made.map((m) => m.worker.run())); // the SDK shuts down gracefully on SIGINT/SIGTERM
   } finally {
-    await close();
+    await Promise.all(made.map((m) => m.close()));
     await connection.close();
   }
   return 0;

@@ -4,11 +4,13 @@
  * chart, and the reference's service-scale metadata files. The same
  * rendering serves `netbench result` on a finished run.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResults } from '../domain/results';
 import { buildSummary, summaryJson } from '../domain/summary';
 import { renderReportMarkdown } from '../report/markdown';
+import { compareRuns, defaultRunName, COMPARE_CHART_FILE, type CompareRun } from '../report/compare';
 
 export const RESULTS_FILE = 'netbench-results.json';
 
@@ -41,8 +43,46 @@ export async function writeRunFiles(dir: string, results: RunResults): Promise<s
   return Object.keys(files).map((f) => path.join(dir, f));
 }
 
+export function loadRun(dir: string): RunResults {
+  const file = path.join(dir, RESULTS_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${dir} is not a netbench run directory (no ${RESULTS_FILE})`);
+  }
+  const r = JSON.parse(text) as RunResults;
+  if (r.schema !== 'netbench/run-results@1') throw new Error(`${file}: unknown schema ${String(r.schema)}`);
+  return r;
+}
+
+/** Unique column names: the cluster label, disambiguated by context when two runs share it. */
+export function nameRuns(runs: { results: RunResults; summary: Record<string, unknown>; name?: string }[]): CompareRun[] {
+  const base = runs.map((r) => r.name ?? defaultRunName(r));
+  return runs.map((r, i) => {
+    const dup = base.filter((b) => b === base[i]).length > 1;
+    const ctx = r.results.cluster?.contextName ?? `run ${i + 1}`;
+    return { name: r.name ?? (dup ? `${base[i]} (${ctx}${base.slice(0, i).filter((b) => b === base[i]).length ? ` #${i + 1}` : ''})` : base[i]), results: r.results, summary: r.summary };
+  });
+}
+
 export function makeReportActivities() {
   return {
+    /** The side-by-side comparison of finished runs, read from their run directories. */
+    async writeComparison(input: { outputDir: string; runs: { name: string; dir: string }[] }): Promise<{ file: string }> {
+      const runs = nameRuns(
+        input.runs.map((r) => {
+          const results = loadRun(r.dir);
+          return { name: undefined, results, summary: buildSummary(results) };
+        }),
+      );
+      const c = compareRuns(runs);
+      await mkdir(input.outputDir, { recursive: true });
+      const file = path.join(input.outputDir, 'compare.md');
+      await writeFile(file, c.markdown);
+      if (c.scaleChartSvg) await writeFile(path.join(input.outputDir, COMPARE_CHART_FILE), c.scaleChartSvg);
+      return { file };
+    },
     async writeReport(input: { results: RunResults }): Promise<{ files: string[] }> {
       return { files: await writeRunFiles(input.results.outputDir, input.results) };
     },

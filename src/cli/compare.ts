@@ -3,14 +3,12 @@
  * (with a Winner column) from finished run directories; writes compare.md
  * and its chart into --out (default: the current directory).
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RunResults } from '../domain/results';
 import { buildSummary } from '../domain/summary';
-import { compareRuns, defaultRunName, COMPARE_CHART_FILE, type CompareRun } from '../report/compare';
-import { RESULTS_FILE } from '../activities/report';
+import { compareRuns, COMPARE_CHART_FILE } from '../report/compare';
+import { loadRun, nameRuns, RESULTS_FILE } from '../activities/report';
 
 export const COMPARE_HELP = `netbench compare DIR... : side-by-side "At a glance" table of finished runs (one column per run, a Winner column)
 
@@ -22,29 +20,6 @@ Options:
   --tolerance PCT        single-sample figures within PCT percent tie (default 5)
   -h, --help             this help
 `;
-
-export function loadRun(dir: string): RunResults {
-  const file = path.join(dir, RESULTS_FILE);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new Error(`${dir} is not a netbench run directory (no ${RESULTS_FILE})`);
-  }
-  const r = JSON.parse(text) as RunResults;
-  if (r.schema !== 'netbench/run-results@1') throw new Error(`${file}: unknown schema ${String(r.schema)}`);
-  return r;
-}
-
-/** Unique column names: the cluster label, disambiguated by context when two runs share it. */
-export function nameRuns(runs: { results: RunResults; summary: Record<string, unknown>; name?: string }[]): CompareRun[] {
-  const base = runs.map((r) => r.name ?? defaultRunName(r));
-  return runs.map((r, i) => {
-    const dup = base.filter((b) => b === base[i]).length > 1;
-    const ctx = r.results.cluster?.contextName ?? `run ${i + 1}`;
-    return { name: r.name ?? (dup ? `${base[i]} (${ctx}${base.slice(0, i).filter((b) => b === base[i]).length ? ` #${i + 1}` : ''})` : base[i]), results: r.results, summary: r.summary };
-  });
-}
 
 export async function compareMain(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, tolerance: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });

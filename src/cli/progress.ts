@@ -25,6 +25,8 @@ export function progressLine(p: Progress): string {
 export interface FollowOptions {
   out?: NodeJS.WriteStream;
   intervalMs?: number;
+  /** a custom status line (default: the benchmarkRun progress query) */
+  progress?: () => Promise<string>;
   /** printed once when the LB-map fix waits for a decision */
   approvalHint?: (p: Progress) => string;
 }
@@ -44,6 +46,17 @@ export async function follow(handle: WorkflowHandle, o: FollowOptions = {}): Pro
     }
     let line: string;
     try {
+      if (o.progress) {
+        line = await o.progress();
+        noWorkerSince = 0;
+        if (line !== last) {
+          if (tty) out.write(`\r\x1b[2K${line.slice(0, (out.columns ?? 160) - 1)}`);
+          else out.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+          last = line;
+        }
+        await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
+        continue;
+      }
       const p = await handle.query(progressQuery);
       noWorkerSince = 0;
       line = progressLine(p);

@@ -4,7 +4,7 @@
  * call so tests can check order, counts and arguments. Never used outside
  * workflow-logic tests.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Activities } from '../../src/activities';
 import type { ClusterType, Measurement, ProxyMode, RunResults } from '../../src/domain/results';
 import { rawFile, scenarioById } from '../../src/domain/scenarios';
@@ -24,6 +24,8 @@ export interface StubOptions {
   onCreate?: (input: any) => Promise<void>;
   /** called at the start of measure() (to block a run in a known place) */
   onMeasure?: (input: any) => Promise<void>;
+  /** inspectCluster fails with this message (non-retryable), e.g. a cluster with one node */
+  inspectFails?: string;
   /** label of the worker these stubs belong to */
   worker?: string;
   calls?: StubCall[];
@@ -39,6 +41,7 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
   const a: Record<string, (...args: any[]) => Promise<any>> = {
     async inspectCluster(input) {
       rec('inspectCluster', input);
+      if (o.inspectFails) throw ApplicationFailure.nonRetryable(o.inspectFails, 'TooFewNodes');
       return {
         contextName: input.contextName, clusterType: type, proxyMode: mode, testDate: '2026-11-23T00:00:00Z', k8sVersion: 'v1.34.4',
         nodeCount: 3, nodeOs: 'stub', kernelVersion: 'stub', nodeModel: 'unknown',
@@ -122,6 +125,10 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
     async collectComponentMetrics(input) {
       rec('collectComponentMetrics', input);
       return { failures: [] };
+    },
+    async writeComparison(input) {
+      rec('writeComparison', input);
+      return { file: `${input.outputDir}/compare.md` };
     },
     async writeReport(input) {
       rec('writeReport', input);
