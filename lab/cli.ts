@@ -1,0 +1,89 @@
+/**
+ * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables]
+ * npx tsx lab/cli.ts down [--name NAME]
+ * npx tsx lab/cli.ts status [--name NAME] [--json]
+ * (also `netbench lab ...`, through labMain)
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { labDown, labStatus, labUp, type ProxyMode } from './lab';
+
+const USAGE = 'usage: lab up|down|status [--name NAME] [--proxy-mode iptables|nftables] [--json]';
+
+/** `netbench lab ...` and `tsx lab/cli.ts ...`: returns the exit code, prints errors itself. */
+export async function labMain(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (err) {
+    console.error(`lab: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      'proxy-mode': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [cmd] = positionals;
+  if (values.help || !cmd) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const name = values.name;
+  const progress = (msg: string) => console.error(msg);
+  switch (cmd) {
+    case 'up': {
+      const mode = values['proxy-mode'];
+      if (mode !== undefined && mode !== 'iptables' && mode !== 'nftables') {
+        console.error(`--proxy-mode must be iptables or nftables, not "${mode}"`);
+        return 2;
+      }
+      const info = await labUp({ name, proxyMode: mode as ProxyMode | undefined, onProgress: progress });
+      if (values.json) console.log(JSON.stringify(info, null, 2));
+      else {
+        console.log(`lab "${info.name}" up in ${(info.upMs / 1000).toFixed(1)} s (${info.datapath.kind}, mode ${info.proxyMode})`);
+        console.log(`  export KUBECONFIG=${info.kubeconfigPath}   # context ${info.context}, server ${info.server}`);
+        console.log(`  nodes: ${info.nodes.map((n) => `${n.name} ${n.internalIP} ${n.podCIDR}`).join('; ')}`);
+        console.log(`  network namespace: ${info.netns}   logs: ${info.logDir}`);
+      }
+      return 0;
+    }
+    case 'down': {
+      const res = await labDown({ name, onProgress: progress });
+      if (values.json) console.log(JSON.stringify(res, null, 2));
+      else console.log(`lab "${res.name}" down: stopped ${res.stoppedProcesses.length} processes${res.netnsRemoved ? ', removed the network namespace' : ''}${res.stateRemoved ? ', removed its state' : ''}`);
+      return 0;
+    }
+    case 'status': {
+      const st = await labStatus({ name });
+      if (values.json) {
+        console.log(JSON.stringify(st, null, 2));
+        return 0;
+      }
+      if (!st.exists && !st.netnsExists) {
+        console.log(`lab "${st.name}" is not up`);
+        return 1;
+      }
+      console.log(`lab "${st.name}": apiserver ${st.apiserverReady ? 'ready' : 'NOT ready'}, netns ${st.netns} ${st.netnsExists ? 'present' : 'MISSING'}, kube-proxy mode ${st.proxyMode ?? '?'}`);
+      if (st.kubeconfigPath) console.log(`  KUBECONFIG=${st.kubeconfigPath}`);
+      for (const p of st.processes) console.log(`  ${p.running ? 'running' : 'STOPPED'}  ${p.id.padEnd(24)} pid ${p.pid ?? '-'}  ${p.log}`);
+      for (const s of st.strayPids) console.log(`  stray    ${s.comm} pid ${s.pid} (in the namespace, not a lab daemon)`);
+      return st.apiserverReady ? 0 : 1;
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+// Run only when executed directly, not when imported by the netbench CLI.
+if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
+  labMain(process.argv.slice(2)).then((code) => process.exit(code));
+}

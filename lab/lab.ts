@@ -1,0 +1,364 @@
+/**
+ * `lab up | down | status`: a local stand-in for a 3-worker kube-proxy
+ * cluster. See lab/README.md for the picture; in short:
+ *
+ *   - a network namespace (nb-<name>) with only a loopback device;
+ *   - inside it, a real control plane made by kwokctl (binary runtime),
+ *     kwok-controller simulating three workers, metrics-server, a real
+ *     kube-proxy, and the real tool servers (iperf3, netserver, fortio);
+ *   - a bridge that exposes the apiserver on 127.0.0.1:<port> in the root
+ *     namespace, so netbench and kubectl use the lab's kubeconfig like any
+ *     other cluster's.
+ *
+ * Every step is idempotent: `lab up` twice keeps what runs and fixes what
+ * does not. `lab down` removes every process, the namespace and the state.
+ */
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiregistrationV1Api, KubeConfig } from '@kubernetes/client-node';
+import {
+  NODE_NET,
+  POD_CIDR,
+  SERVICE_CIDR,
+  TOOL_PORTS,
+  labNodes,
+  labPaths,
+  type LabNode,
+  type LabPaths,
+  type ProxyMode,
+} from './config';
+import { ensureNodes, waitApiserver, waitDaemonSetReady, waitFor, waitNodesReady } from './cluster';
+import { KubeProxyDatapath } from './datapath/kube-proxy';
+import type { DatapathContext, LabDatapath } from './datapath/types';
+import { kwokctlCreate, kwokctlDelete, writeKwokctlConfig } from './kwokctl';
+import { commOf, deleteNetns, ensureNetns, netnsExists, netnsPids } from './netns';
+import { checkPrerequisites, type ResolvedBins } from './prereq';
+import { daemonState, knownDaemons, processArgv0, startDaemon, stopDaemon, stopPid, type DaemonState } from './procs';
+import { run } from './run';
+import { writeFileIfChanged } from './files';
+import { startToolServers, stopToolServers } from './tool-servers';
+
+export type { ProxyMode } from './config';
+
+export interface LabOptions {
+  /** Lab name (default `lab`): namespace `nb-<name>`, state in ${NETBENCH_CACHE}/lab/<name>. */
+  name?: string;
+  /** kube-proxy mode (default iptables). */
+  proxyMode?: ProxyMode;
+  onProgress?: (msg: string) => void;
+}
+
+export interface LabInfo {
+  name: string;
+  /** kubeconfig for the root namespace (embedded credentials). */
+  kubeconfigPath: string;
+  context: string;
+  /** https://127.0.0.1:<port> */
+  server: string;
+  netns: string;
+  datapath: { kind: string; settings: Record<string, string> };
+  proxyMode: ProxyMode;
+  nodes: LabNode[];
+  serviceCIDR: string;
+  podCIDR: string;
+  nodeNetwork: string;
+  toolPorts: typeof TOOL_PORTS;
+  stateDir: string;
+  logDir: string;
+  /** Working directory of every `kubectl exec` into a lab pod. */
+  execDir: string;
+  /** How long this `lab up` took. */
+  upMs: number;
+}
+
+export interface LabStatus {
+  name: string;
+  /** State directory exists. */
+  exists: boolean;
+  netns: string;
+  netnsExists: boolean;
+  apiserverReady: boolean;
+  kubeconfigPath: string | null;
+  proxyMode: ProxyMode | null;
+  /** Every lab process (own daemons and kwokctl's components) and whether it runs. */
+  processes: DaemonState[];
+  /** Processes in the namespace that no pid file accounts for (e.g. a tool still running after its exec ended). */
+  strayPids: { pid: number; comm: string }[];
+}
+
+interface SavedState {
+  apiserverPort: number;
+  datapath: { kind: string; settings: Record<string, string> };
+  kubeVersion: string;
+}
+
+const BRIDGE_HOST = 'bridge-host';
+const BRIDGE_NETNS = 'bridge-netns';
+
+function makeDatapath(mode: ProxyMode): LabDatapath {
+  return new KubeProxyDatapath(mode);
+}
+
+function readState(p: LabPaths): SavedState | null {
+  try {
+    return JSON.parse(readFileSync(p.stateFile, 'utf8')) as SavedState;
+  } catch {
+    return null;
+  }
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One lab command at a time per lab (two `up`s racing would fight over ports and pids). */
+function lock(p: LabPaths): () => void {
+  mkdirSync(p.stateDir, { recursive: true });
+  const file = path.join(p.stateDir, '.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch {
+      const holder = Number.parseInt(readFileSync(file, 'utf8') || '0', 10);
+      if (holder > 1 && holder !== process.pid && processArgv0(holder) !== null) {
+        throw new Error(`another lab command (pid ${holder}) is working on lab "${p.name}"`);
+      }
+      rmSync(file, { force: true }); // stale lock of a dead process
+    }
+  }
+  throw new Error(`could not lock ${file}`);
+}
+
+async function kubeVersionOf(bins: ResolvedBins): Promise<string> {
+  const { stdout } = await run([bins['kube-apiserver'], '--version']);
+  return /v\d+\.\d+\.\d+\S*/.exec(stdout)?.[0] ?? 'v0.0.0';
+}
+
+/** The user's kubeconfig: credentials embedded, one context named after the lab. */
+function writeUserKubeconfig(p: LabPaths, server: string): void {
+  const pki = path.join(p.clusterDir, 'pki');
+  const b64 = (f: string) => readFileSync(path.join(pki, f)).toString('base64');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: p.context, server, caData: b64('ca.crt'), skipTLSVerify: false }],
+    users: [{ name: `${p.context}-admin`, certData: b64('admin.crt'), keyData: b64('admin.key') }],
+    contexts: [{ name: p.context, cluster: p.context, user: `${p.context}-admin` }],
+    currentContext: p.context,
+  });
+  writeFileIfChanged(p.kubeconfig, kc.exportConfig(), 0o600);
+}
+
+export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
+  const started = Date.now();
+  const p = labPaths(opts.name ?? 'lab');
+  const say = (msg: string) => opts.onProgress?.(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+  const bins = checkPrerequisites();
+  const unlock = lock(p);
+  try {
+    for (const d of [p.pidDir, p.logDir, p.execDir]) mkdirSync(d, { recursive: true });
+    const saved = readState(p);
+    const mode: ProxyMode = opts.proxyMode ?? (saved?.datapath.settings.mode as ProxyMode | undefined) ?? 'iptables';
+    const datapath = makeDatapath(mode);
+    const apiserverPort = saved?.apiserverPort ?? (await freeLoopbackPort());
+    const kubeVersion = saved?.kubeVersion ?? (await kubeVersionOf(bins));
+    const server = `https://127.0.0.1:${apiserverPort}`;
+
+    say(`network namespace ${p.netns}`);
+    await ensureNetns(p.netns);
+
+    say(`control plane (kwokctl, binary runtime) on ${server}`);
+    const config = writeKwokctlConfig(p, { apiserverPort, bins });
+    await kwokctlCreate(p, bins, config);
+
+    say('apiserver bridge 127.0.0.1 (root ns) <-> netns');
+    const bridge = path.join(import.meta.dirname, 'bridge.ts');
+    await startDaemon(p, {
+      id: BRIDGE_NETNS,
+      netns: p.netns,
+      argv: [process.execPath, bridge, 'unix-to-tcp', p.bridgeSocket, '127.0.0.1', String(apiserverPort)],
+    });
+    await startDaemon(p, {
+      id: BRIDGE_HOST,
+      argv: [process.execPath, bridge, 'tcp-to-unix', '127.0.0.1', String(apiserverPort), p.bridgeSocket],
+    });
+    writeUserKubeconfig(p, server);
+    const kc = new KubeConfig();
+    kc.loadFromFile(p.kubeconfig);
+    await waitApiserver(kc, 60_000);
+
+    const nodes = labNodes();
+    say(`nodes ${nodes.map((n) => `${n.name}=${n.internalIP}`).join(' ')}`);
+    await ensureNodes(kc, nodes, kubeVersion);
+    await waitNodesReady(kc, nodes, 60_000);
+
+    const ctx: DatapathContext = {
+      paths: p,
+      bins,
+      innerKubeconfig: p.innerKubeconfig,
+      kubeconfig: p.kubeconfig,
+      nodes,
+      kc,
+      kubeVersion,
+      onProgress: say,
+    };
+    say(`datapath ${datapath.kind} ${JSON.stringify(datapath.settings)}`);
+    await datapath.applyObjects(ctx);
+    await datapath.start(ctx, saved?.datapath.kind === datapath.kind ? saved.datapath.settings : undefined);
+    writeFileSync(
+      p.stateFile,
+      JSON.stringify({ apiserverPort, kubeVersion, datapath: { kind: datapath.kind, settings: datapath.settings } } satisfies SavedState, null, 2),
+    );
+
+    say('tool servers (iperf3 5201/5202, netserver 12865, fortio 8080/9999)');
+    await startToolServers(p, bins);
+
+    say('waiting for the datapath, the kube-proxy DaemonSet and the metrics API');
+    await datapath.waitReady(ctx, 60_000);
+    await waitDaemonSetReady(kc, 'kube-system', 'kube-proxy', nodes.length, 60_000);
+    await waitMetricsApi(kc, 90_000);
+
+    const info: LabInfo = {
+      name: p.name,
+      kubeconfigPath: p.kubeconfig,
+      context: p.context,
+      server,
+      netns: p.netns,
+      datapath: { kind: datapath.kind, settings: datapath.settings },
+      proxyMode: mode,
+      nodes,
+      serviceCIDR: SERVICE_CIDR,
+      podCIDR: POD_CIDR,
+      nodeNetwork: NODE_NET,
+      toolPorts: TOOL_PORTS,
+      stateDir: p.stateDir,
+      logDir: p.logDir,
+      execDir: p.execDir,
+      upMs: Date.now() - started,
+    };
+    say(`lab "${p.name}" is up: KUBECONFIG=${p.kubeconfig} (context ${p.context})`);
+    return info;
+  } finally {
+    unlock();
+  }
+}
+
+async function waitMetricsApi(kc: KubeConfig, timeoutMs: number): Promise<void> {
+  const reg = kc.makeApiClient(ApiregistrationV1Api);
+  await waitFor('metrics.k8s.io APIService Available', timeoutMs, async () => {
+    const svc = await reg.readAPIService({ name: 'v1beta1.metrics.k8s.io' });
+    return svc.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+  }, 500);
+}
+
+export interface LabDownResult {
+  name: string;
+  stoppedProcesses: string[];
+  netnsRemoved: boolean;
+  stateRemoved: boolean;
+}
+
+export async function labDown(opts: Pick<LabOptions, 'name' | 'onProgress'> = {}): Promise<LabDownResult> {
+  const p = labPaths(opts.name ?? 'lab');
+  const say = (msg: string) => opts.onProgress?.(msg);
+  const stopped: string[] = [];
+  const haveState = existsSync(p.stateDir);
+  const unlock = haveState ? lock(p) : () => {};
+  try {
+    // Our own daemons first (tools, kube-proxy, agent, bridges) ...
+    for (const id of knownDaemons(p)) {
+      const st = daemonState(p, id);
+      if (st.running) stopped.push(id);
+      await stopDaemon(p, id, 3_000);
+    }
+    await stopToolServers(p);
+    // ... then the control plane kwokctl started (it kills by its own pid files).
+    if (existsSync(p.clusterDir)) {
+      say('stopping the control plane (kwokctl delete cluster)');
+      try {
+        const bins = checkPrerequisites();
+        await kwokctlDelete(p, bins);
+      } catch (err) {
+        say(`kwokctl delete failed (${(err as Error).message}); killing what is left in the namespace`);
+      }
+    }
+    // Anything still inside the namespace is ours (the namespace is the lab's):
+    // e.g. a tool an exec started whose stream was closed.
+    for (const pid of await netnsPids(p.netns)) {
+      const argv0 = processArgv0(pid);
+      if (argv0 === null) continue;
+      stopped.push(`${commOf(pid)}(${pid})`);
+      await stopPid(pid, argv0, 2_000);
+    }
+    const hadNetns = await netnsExists(p.netns);
+    if (hadNetns) {
+      say(`removing network namespace ${p.netns} (its routes and iptables/nftables rules go with it)`);
+      await deleteNetns(p.netns);
+    }
+    if (haveState) {
+      say(`removing ${p.stateDir}`);
+    }
+    unlock();
+    rmSync(p.stateDir, { recursive: true, force: true });
+    return { name: p.name, stoppedProcesses: stopped, netnsRemoved: hadNetns, stateRemoved: haveState };
+  } finally {
+    unlock();
+  }
+}
+
+/** Pid-file daemons of kwokctl's components (etcd, kube-apiserver, ...). */
+function kwokctlComponents(p: LabPaths): DaemonState[] {
+  const dirs = { pidDir: path.join(p.clusterDir, 'pids'), logDir: path.join(p.clusterDir, 'logs') };
+  return knownDaemons(dirs).map((id) => {
+    const st = daemonState(dirs, id);
+    // kwokctl's pid files hold only the pid; the component name is the program name.
+    const pid = st.pid;
+    const argv0 = pid ? processArgv0(pid) : null;
+    return { ...st, running: argv0 !== null && path.basename(argv0) === id, command: argv0 ?? '' };
+  });
+}
+
+export async function labStatus(opts: Pick<LabOptions, 'name'> = {}): Promise<LabStatus> {
+  const p = labPaths(opts.name ?? 'lab');
+  const exists = existsSync(p.stateDir);
+  const saved = readState(p);
+  const processes = [...kwokctlComponents(p), ...knownDaemons(p).map((id) => daemonState(p, id))];
+  const hasNetns = await netnsExists(p.netns);
+  const known = new Set(processes.filter((d) => d.running && d.pid).map((d) => d.pid));
+  const strayPids = hasNetns
+    ? (await netnsPids(p.netns)).filter((pid) => !known.has(pid)).map((pid) => ({ pid, comm: commOf(pid) }))
+    : [];
+  let apiserverReady = false;
+  if (exists && existsSync(p.kubeconfig)) {
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromFile(p.kubeconfig);
+      await Promise.race([waitApiserver(kc, 0), sleep(3_000, undefined, { ref: false }).then(() => Promise.reject(new Error('timeout')))]);
+      apiserverReady = true;
+    } catch {
+      apiserverReady = false;
+    }
+  }
+  return {
+    name: p.name,
+    exists,
+    netns: p.netns,
+    netnsExists: hasNetns,
+    apiserverReady,
+    kubeconfigPath: existsSync(p.kubeconfig) ? p.kubeconfig : null,
+    proxyMode: (saved?.datapath.settings.mode as ProxyMode | undefined) ?? null,
+    processes,
+    strayPids,
+  };
+}

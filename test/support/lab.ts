@@ -1,0 +1,120 @@
+/**
+ * The lab for tests: one lab per test file (its own name, so files can run
+ * in parallel), brought up fresh in before() and removed in after(); if the
+ * test process dies first, an exit hook removes it synchronously.
+ *
+ *   const lab = await startTestLab('texec');
+ *   ... lab.kubeConfig, lab.info.nodes ...
+ *   await lab.down();
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiException, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { labDown, labUp, type LabInfo, type ProxyMode } from '../../lab/lab';
+
+export interface TestLab {
+  info: LabInfo;
+  kubeConfig: KubeConfig;
+  core: CoreV1Api;
+  down(): Promise<void>;
+}
+
+const live = new Set<string>();
+let hooked = false;
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  const cli = path.join(import.meta.dirname, '..', '..', 'lab', 'cli.ts');
+  process.on('exit', () => {
+    for (const name of live) {
+      // Synchronous on purpose: async work does not run in an exit handler.
+      spawnSync(process.execPath, ['--import', 'tsx', cli, 'down', '--name', name], { stdio: 'ignore', timeout: 60_000 });
+    }
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => process.exit(130));
+  }
+}
+
+export async function startTestLab(name: string, proxyMode?: ProxyMode): Promise<TestLab> {
+  hookExit();
+  await labDown({ name }); // leftovers of a crashed earlier run
+  live.add(name);
+  const info = await labUp({ name, proxyMode, onProgress: process.env.LAB_VERBOSE ? (m) => console.error(`[lab ${name}] ${m}`) : undefined });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(info.kubeconfigPath);
+  return {
+    info,
+    kubeConfig,
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    async down() {
+      await labDown({ name });
+      live.delete(name);
+    },
+  };
+}
+
+export async function ensureNamespace(core: CoreV1Api, name: string): Promise<void> {
+  try {
+    await core.createNamespace({ body: { metadata: { name } } });
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 409)) throw err;
+  }
+}
+
+export interface PinnedPod {
+  namespace: string;
+  name: string;
+  node: string;
+  labels?: Record<string, string>;
+  hostNetwork?: boolean;
+  command?: string[];
+}
+
+/** A pod pinned by nodeName (as netbench's fixtures are), grace period 0. */
+export async function createPinnedPod(core: CoreV1Api, p: PinnedPod): Promise<void> {
+  const body: V1Pod = {
+    metadata: { name: p.name, namespace: p.namespace, labels: { app: 'benchmark', role: p.name, ...p.labels } },
+    spec: {
+      nodeName: p.node,
+      hostNetwork: p.hostNetwork,
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: 'main', image: 'netbench/tools:lab', command: p.command ?? ['sleep', 'infinity'] }],
+    },
+  };
+  try {
+    await core.createNamespacedPod({ namespace: p.namespace, body });
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 409)) throw err;
+  }
+}
+
+export async function waitPodReady(core: CoreV1Api, namespace: string, name: string, timeoutMs = 60_000): Promise<V1Pod> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pod = await core.readNamespacedPod({ namespace, name });
+    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    if (ready && pod.status?.podIP) return pod;
+    if (Date.now() > deadline) throw new Error(`pod ${namespace}/${name} not Ready after ${timeoutMs} ms: ${JSON.stringify(pod.status)}`);
+    await sleep(200);
+  }
+}
+
+/** Pids of the processes inside the lab's namespace (from the root namespace). */
+export function netnsPids(netns: string): number[] {
+  const out = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' });
+  return (out.stdout ?? '')
+    .split('\n')
+    .map((s) => Number.parseInt(s, 10))
+    .filter((n) => Number.isInteger(n));
+}
+
+/** Command lines of the processes inside the lab's namespace. */
+export function netnsCommands(netns: string): string[] {
+  return netnsPids(netns).map((pid) => {
+    const r = spawnSync('cat', [`/proc/${pid}/cmdline`], { encoding: 'utf8' });
+    return (r.stdout ?? '').split('\0').join(' ').trim();
+  });
+}
