@@ -24,6 +24,7 @@ import { follow, progressLine } from './cli/progress';
 import { approveLbMapFixUpdate, childRunId, clusterTaskQueue, compareProgressQuery, progressQuery, SA, DEFAULT_TASK_QUEUE } from './shared';
 import type { RunResults } from './domain/results';
 import { buildSummary } from './domain/summary';
+import { planKey } from './domain/regression';
 import { renderSummaryTable } from './report/terminal';
 import type { benchmarkRun } from './workflows/benchmark';
 import type { compareClusters, CompareClustersResult } from './workflows/compare';
@@ -154,7 +155,9 @@ async function cmdRun(argv: string[]): Promise<number> {
     taskQueue: config.taskQueue,
     workflowId,
     args: [{ options, outputDir, contextName, searchAttributes: missing.length === 0 }],
-    ...(missing.length === 0 ? { typedSearchAttributes: [{ key: SA.cluster, value: contextName }, { key: SA.phase, value: 'starting' }, { key: SA.trusted, value: true }] } : {}),
+    ...(missing.length === 0
+      ? { typedSearchAttributes: [{ key: SA.cluster, value: contextName }, { key: SA.plan, value: planKey(options) }, { key: SA.phase, value: 'starting' }, { key: SA.trusted, value: true }, { key: SA.regression, value: false }] }
+      : {}),
     staticSummary: `netbench on ${contextName}: steps ${options.svcScaleSteps.join('/')} × ${options.svcEndpoints} ep, ${options.rounds} round(s)`,
     staticDetails: [
       `**Cluster** ${contextName}`,

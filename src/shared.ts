@@ -68,6 +68,7 @@ export const SA = {
   servicesCreated: defineSearchAttributeKey('NetbenchServicesCreated', SearchAttributeType.INT),
   trusted: defineSearchAttributeKey('NetbenchTrusted', SearchAttributeType.BOOL),
   regression: defineSearchAttributeKey('NetbenchRegression', SearchAttributeType.BOOL),
+  plan: defineSearchAttributeKey('NetbenchPlan', SearchAttributeType.KEYWORD),
 } as const;
 
 /** `--search-attribute Name=Type` arguments for the dev server, and for `temporal operator search-attribute create`. */
@@ -79,4 +80,5 @@ export const SEARCH_ATTRIBUTE_SPECS: { name: string; type: 'Keyword' | 'Int' | '
   { name: 'NetbenchServicesCreated', type: 'Int' },
   { name: 'NetbenchTrusted', type: 'Bool' },
   { name: 'NetbenchRegression', type: 'Bool' },
+  { name: 'NetbenchPlan', type: 'Keyword' },
 ];

@@ -10,6 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
 import { createActivities } from './activities';
 import { loadKubeConfig, makeKubeClients } from './kube/client';
 import { clusterTaskQueue, DEFAULT_TASK_QUEUE } from './shared';
@@ -22,6 +23,8 @@ export interface NetbenchWorkerOptions {
   taskQueue?: string;
   kubeconfig?: string;
   context?: string;
+  /** Temporal client for activities that read earlier runs (regression baseline) */
+  temporalClient?: () => Promise<Client>;
   /** extra Worker options (tests: shorter shutdown grace, stubbed activities, ...) */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -34,7 +37,7 @@ export async function createNetbenchWorker(o: NetbenchWorkerOptions): Promise<{ 
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ kubeConfig, kube }),
+    activities: createActivities({ kubeConfig, kube, temporal: o.temporalClient }),
     shutdownGraceTime: '20s',
     ...o.workerOptions,
   });
@@ -86,10 +89,12 @@ export async function workerMain(argv: string[]): Promise<number> {
   // One Worker per cluster: the first also serves the plain queue (single-cluster runs, multi-cluster parents);
   // with several contexts each also serves "<queue>@<context>", where compareClusters sends that cluster's run.
   const queues = contexts.map((context, i) => ({ context, queues: [...(i === 0 ? [taskQueue] : []), ...(contexts.length > 1 ? [clusterTaskQueue(taskQueue, context!)] : [])] }));
+  let client: Promise<Client> | undefined;
+  const temporalClient = () => (client ??= Connection.connect({ address }).then((c) => new Client({ connection: c, namespace })));
   const made = [];
   for (const q of queues) {
     for (const tq of q.queues) {
-      made.push(await createNetbenchWorker({ connection, namespace, taskQueue: tq, kubeconfig, context: q.context }));
+      made.push(await createNetbenchWorker({ connection, namespace, taskQueue: tq, kubeconfig, context: q.context, temporalClient }));
       process.stderr.write(`netbench worker: serving task queue "${tq}"${q.context ? ` for context ${q.context}` : ''} on ${address}\n`);
     }
   }

@@ -12,11 +12,15 @@ import { makeCiliumActivities } from './cilium';
 import { makeMetricsActivities } from './metrics';
 import { makeReportActivities } from './report';
 import { makeServiceActivities } from './services';
+import { makeHistoryActivities } from './history';
+import type { Client } from '@temporalio/client';
 
 export interface ActivityDeps {
   kubeConfig: KubeConfig;
   /** shared keep-alive clients for bulk object creation */
   kube: KubeClients;
+  /** Temporal client for looking up earlier runs (regression baseline) */
+  temporal?: () => Promise<Client>;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -29,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...makeMetricsActivities(deps),
     ...makeServiceActivities(deps),
     ...makeReportActivities(),
+    ...makeHistoryActivities(deps),
   };
 }
 

@@ -144,4 +144,6 @@ export interface RunResults {
   resources: ResourceStats[];
   component?: ComponentMetrics;
   cleanup?: { done: boolean; skipped: boolean; reason?: string };
+  /** comparison with the previous run of the same cluster and plan (or a pinned baseline) */
+  regression?: import('./regression').RegressionReport;
 }

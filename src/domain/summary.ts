@@ -178,6 +178,18 @@ function netbenchBlock(r: RunResults): Obj {
     ...(r.scale.untrustedReason ? { untrusted_reason: r.scale.untrustedReason } : {}),
     ...(r.scale.lbMap ? { lb_map: r.scale.lbMap } : {}),
     phases: r.phases.map((p) => ({ phase: p.phase, status: p.status, ...(p.reason ? { reason: p.reason } : {}) })),
+    ...(r.regression
+      ? {
+          regression: {
+            baseline_workflow_id: r.regression.baselineWorkflowId ?? null,
+            ...(r.regression.reason ? { reason: r.regression.reason } : {}),
+            tolerance_pct: r.regression.tolerancePct,
+            compared: r.regression.compared,
+            regressions: r.regression.regressions.map((c) => ({ metric: c.key, label: c.label, unit: c.unit, baseline: pyRound(c.baseline, 2), current: pyRound(c.current, 2), change_pct: c.changePct, basis: c.basis })),
+            improvements: r.regression.improvements.map((c) => ({ metric: c.key, label: c.label, unit: c.unit, baseline: pyRound(c.baseline, 2), current: pyRound(c.current, 2), change_pct: c.changePct, basis: c.basis })),
+          },
+        }
+      : {}),
     failures,
     confidence_intervals: intervals,
   };

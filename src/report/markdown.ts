@@ -246,6 +246,23 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
   out.push('## Trust', '');
   para(...trustSection(results, type));
 
+  // ---- regression check
+  const reg = results.regression;
+  if (reg) {
+    out.push('## Regression check', '');
+    if (!reg.baselineWorkflowId) para(`No comparison: ${oneLine(reg.reason ?? 'no baseline')}.`);
+    else {
+      para(
+        `Against run \`${reg.baselineWorkflowId}\` (${reg.baselineStartedAt ?? '?'}); ${reg.compared} figures compared; a change counts when the 95% intervals do not overlap (≥ 2 rounds on both sides), else beyond ${reg.tolerancePct}%.`,
+      );
+      const rows = (cs: typeof reg.regressions, what: string): Cell[][] =>
+        cs.map((c) => [what, c.label, `${fmtNum(c.baseline, c.unit === 'Gbps' || c.unit === 'ms' ? 2 : 0)} ${c.unit}`, `${fmtNum(c.current, c.unit === 'Gbps' || c.unit === 'ms' ? 2 : 0)} ${c.unit}`, fmtPct(c.changePct), c.basis === 'ci95' ? '95% CI' : `> ${reg.tolerancePct}%`]);
+      const all = [...rows(reg.regressions, '**REGRESSION**'), ...rows(reg.improvements, 'improvement')];
+      if (all.length) out.push(table(['', 'Figure', 'Baseline', 'This run', 'Change', 'Basis'], all), '');
+      else para('No figure changed beyond the noise.');
+    }
+  }
+
   return { markdown: out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '') + '\n', ...(scaleChartSvg ? { scaleChartSvg } : {}) };
 }
 

@@ -58,6 +58,24 @@ export interface NetbenchBlock {
   phases?: { phase: string; status: string; reason?: string }[];
   failures?: FailureEntry[];
   confidence_intervals?: Record<string, { n: number; mean: number; ci95: number }>;
+  regression?: {
+    baseline_workflow_id: string | null;
+    reason?: string;
+    tolerance_pct: number;
+    compared: number;
+    regressions: RegressionEntry[];
+    improvements: RegressionEntry[];
+  };
+}
+
+export interface RegressionEntry {
+  metric: string;
+  label: string;
+  unit: string;
+  baseline: number;
+  current: number;
+  change_pct: number;
+  basis: 'ci95' | 'tolerance';
 }
 
 export interface SummaryView {

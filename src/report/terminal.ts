@@ -227,6 +227,21 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
     line();
   }
 
+  const reg = nb?.regression;
+  if (reg) {
+    section('Regression check');
+    if (!reg.baseline_workflow_id) line(`    no comparison: ${oneLine(reg.reason ?? 'no baseline')}`);
+    else {
+      line(`    against ${reg.baseline_workflow_id}: ${reg.compared} figures compared, ${reg.regressions.length} regression(s)`);
+      const rows = [
+        ...reg.regressions.map((c) => [paint('REGRESSION', ['bold', 'red'], color), c.label, `${fmtNum(c.baseline, 2)} ${c.unit}`, `${fmtNum(c.current, 2)} ${c.unit}`, fmtPct(c.change_pct), c.basis === 'ci95' ? '95% CI' : `> ${reg.tolerance_pct}%`]),
+        ...reg.improvements.map((c) => ['improvement', c.label, `${fmtNum(c.baseline, 2)} ${c.unit}`, `${fmtNum(c.current, 2)} ${c.unit}`, fmtPct(c.change_pct), c.basis === 'ci95' ? '95% CI' : `> ${reg.tolerance_pct}%`]),
+      ];
+      if (rows.length) table(['', 'figure', 'baseline', 'this run', 'change', 'basis'], rows);
+    }
+    line();
+  }
+
   return out.join('\n').replace(/\n+$/, '');
 }
 

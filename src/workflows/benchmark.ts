@@ -12,6 +12,7 @@ import {
   condition,
   executeChild,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -32,6 +33,7 @@ import {
 } from '../shared';
 import { clusterActivities, failureReason, formatFigure, longActivities, measureOnce, pause, settle, type MeasureContext } from './common';
 import { scaleChildOptions, serviceScaleStep } from './scale';
+import { compareHeadlines, headlines, planKey, type RegressionReport } from '../domain/regression';
 
 export interface BenchmarkInput {
   options: RunOptions;
@@ -118,7 +120,7 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
     ];
     setCurrentDetails(rows.join('\n'));
   };
-  const upsert = (v: { phase?: string; scaleStep?: number; servicesCreated?: number; trusted?: boolean; clusterType?: string }) => {
+  const upsert = (v: { phase?: string; scaleStep?: number; servicesCreated?: number; trusted?: boolean; clusterType?: string; regression?: boolean }) => {
     if (!input.searchAttributes) return;
     const pairs = [];
     if (v.phase !== undefined) pairs.push({ key: SA.phase, value: v.phase });
@@ -126,6 +128,7 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
     if (v.servicesCreated !== undefined) pairs.push({ key: SA.servicesCreated, value: v.servicesCreated });
     if (v.trusted !== undefined) pairs.push({ key: SA.trusted, value: v.trusted });
     if (v.clusterType !== undefined) pairs.push({ key: SA.clusterType, value: v.clusterType });
+    if (v.regression !== undefined) pairs.push({ key: SA.regression, value: v.regression });
     if (pairs.length) upsertSearchAttributes(pairs);
   };
   const enter = (phase: RunPhase) => {
@@ -333,6 +336,9 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
       progress.done += 1;
       phaseRecord('metrics', 'done');
     }
+
+    // ---- regression check against the previous run of this cluster and plan (added in 0.2) ------------
+    if (patched('netbench-regression-check')) results.regression = await regressionCheck();
   } catch (err) {
     if (isCancellation(err)) {
       results.status = 'cancelled';
@@ -370,6 +376,26 @@ export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
     throw ApplicationFailure.nonRetryable(results.failure ?? 'run failed', 'BenchmarkFailed');
   }
   return results;
+
+  async function regressionCheck(): Promise<RegressionReport> {
+    const tolerancePct = o.regressionTolerance ?? 10;
+    const none = (reason: string): RegressionReport => ({ reason, tolerancePct, regressions: [], improvements: [], compared: 0 });
+    try {
+      const found = await clusterActivities(o.baseline ? `load pinned baseline ${o.baseline}` : 'find the previous run of this cluster and plan').findBaseline({
+        cluster: input.contextName,
+        planKey: planKey(o),
+        currentWorkflowId: info.workflowId,
+        baselineWorkflowId: o.baseline,
+      });
+      if ('reason' in found) return none(found.reason);
+      const cmp = compareHeadlines(headlines(results), found.headlines, tolerancePct);
+      if (cmp.regressions.length) upsert({ regression: true });
+      return { baselineWorkflowId: found.workflowId, baselineStartedAt: found.startedAt, tolerancePct, ...cmp };
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      return none(`baseline look-up failed: ${failureReason(err)}`);
+    }
+  }
 
   // ---- the Cilium LB-map capacity check: a person approves in the loop, or AUTO_FIX_LB_MAP --------------
   async function lbMapCapacity(): Promise<LbMapCheck> {

@@ -26,6 +26,8 @@ export interface StubOptions {
   onMeasure?: (input: any) => Promise<void>;
   /** inspectCluster fails with this message (non-retryable), e.g. a cluster with one node */
   inspectFails?: string;
+  /** headlines findBaseline returns (default: no baseline) */
+  baseline?: any[];
   /** label of the worker these stubs belong to */
   worker?: string;
   calls?: StubCall[];
@@ -125,6 +127,11 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
     async collectComponentMetrics(input) {
       rec('collectComponentMetrics', input);
       return { failures: [] };
+    },
+    async findBaseline(input) {
+      rec('findBaseline', input);
+      if (!o.baseline) return { reason: 'stub: no earlier run' };
+      return { workflowId: 'baseline-run', startedAt: '2026-11-22T00:00:00Z', headlines: o.baseline };
     },
     async writeComparison(input) {
       rec('writeComparison', input);

@@ -217,6 +217,30 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     assert.ok(!n.includes('createDummyServices'), 'nothing after the cancel point ran');
   });
 
+  it('flags a deliberately changed figure as a regression and sets the NetbenchRegression search attribute', async () => {
+    // the stub's svc_short_c64 is 10,000 req/s; a baseline of 12,000 makes it -16.7% (> 10% tolerance, 1 round)
+    const baseline = [
+      { key: 'svc_short_c64', label: 'RPS via Svc c64 short conn', unit: 'req/s', better: 'higher', est: { n: 1, mean: 12000, min: 12000, max: 12000 } },
+      { key: 'svc_c64', label: 'RPS via Svc c64 keepalive', unit: 'req/s', better: 'higher', est: { n: 1, mean: 10100, min: 10100, max: 10100 } },
+    ];
+    const { result } = await withStubWorker({ baseline }, async (start) => {
+      const h = await start(input({ NETBENCH_SKIP: 'throughput,latency,service-scale,metrics' }));
+      const r = await h.result();
+      const sa = (await h.describe()).typedSearchAttributes.getAll().find((p) => p.key.name === 'NetbenchRegression');
+      return { ...r, sa: sa?.value };
+    });
+    assert.equal(result.regression?.baselineWorkflowId, 'baseline-run');
+    assert.deepEqual(result.regression?.regressions.map((c) => [c.key, c.changePct, c.basis]), [['svc_short_c64', -16.7, 'tolerance']]);
+    assert.equal(result.regression?.compared, 2, 'svc_c64 at -1% is within the noise');
+    assert.equal(result.sa, true);
+  });
+
+  it('says why there is no regression check on a first run', async () => {
+    const { result } = await withStubWorker({}, async (start) => (await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }))).result());
+    assert.equal(result.regression?.reason, 'stub: no earlier run');
+    assert.deepEqual(result.regression?.regressions, []);
+  });
+
   it('--skip-cleanup leaves the namespaces', async () => {
     const { calls, result } = await withStubWorker({}, async (start) => {
       const i = input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' });
