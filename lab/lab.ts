@@ -286,6 +286,7 @@ export async function labDown(opts: Pick<LabOptions, 'name' | 'onProgress'> = {}
     // ... then the control plane kwokctl started (it kills by its own pid files).
     if (existsSync(p.clusterDir)) {
       say('stopping the control plane (kwokctl delete cluster)');
+      stopped.push(...kwokctlComponents(p).filter((c) => c.running).map((c) => c.id));
       try {
         const bins = checkPrerequisites();
         await kwokctlDelete(p, bins);

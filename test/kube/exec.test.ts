@@ -145,7 +145,7 @@ describe('execInPod (on the lab)', { timeout: 300_000 }, () => {
     const running = netnsCommands(lab.info.netns);
     assert.ok(!running.some((c) => c.includes('chatty-tick')), 'chatty loop gone');
     assert.ok(running.some((c) => c === 'sleep 4.5'), 'silent sleep still running');
-    await sleep(3_500);
+    await sleep(4_500);
     assert.ok(!netnsCommands(lab.info.netns).some((c) => c === 'sleep 4.5'), 'silent sleep ended by itself');
   });
 
