@@ -12,19 +12,18 @@
  * Bad input exits with status 2 and one message naming every bad field,
  * before anything talks to the cluster or to Temporal.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { ConfigError, defaultOutputDir, flagOptions, paramsHelp, resolveConfig, safeDirName, toRunOptions, type Config } from './config';
+import { ConfigError, paramsHelp, safeDirName, toRunOptions, type Config } from './config';
+import { parseRunArgs, resolveContextName, runStart } from './cli/run-input';
 import { loadKubeConfig } from './kube/client';
 import { connect, missingSearchAttributes, workflowUrl, type TemporalTarget } from './cli/connect';
 import { follow, progressLine } from './cli/progress';
 import { approveLbMapFixUpdate, childRunId, clusterTaskQueue, compareProgressQuery, progressQuery, SA, DEFAULT_TASK_QUEUE } from './shared';
 import type { RunResults } from './domain/results';
 import { buildSummary } from './domain/summary';
-import { planKey } from './domain/regression';
 import { renderSummaryTable } from './report/terminal';
 import type { benchmarkRun } from './workflows/benchmark';
 import type { compareClusters, CompareClustersResult } from './workflows/compare';
@@ -46,6 +45,7 @@ Commands:
   cancel ID          cancel a run (cleanup and Hubble restore still run)
   result ID          write benchmark-summary.json and report.md of a finished run, print the summary
   list               runs from Temporal visibility, filtered by cluster, type, status, date (netbench list --help)
+  schedule ...       nightly runs on a Temporal Schedule: create|list|describe|pause|unpause|trigger|delete
   compare DIR...     side-by-side "At a glance" table of finished run directories, with a Winner column
   worker             run a netbench worker for one cluster (netbench worker --help)
   lab up|down|status the local lab: a real control plane, kwok nodes and a kube-proxy datapath on this machine
@@ -92,40 +92,6 @@ function target(values: Record<string, unknown>): TemporalTarget {
   };
 }
 
-/** Parse `run` flags, collecting unknown flags and bad values into one ConfigError. */
-export function parseRunArgs(argv: string[], env: Record<string, string | undefined>): { config: Config; values: Record<string, unknown>; contexts: string[] } {
-  const options = { ...flagOptions(), clusters: { type: 'string' as const }, config: { type: 'string' as const }, wait: { type: 'boolean' as const }, id: { type: 'string' as const }, 'ui-url': { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
-  const { values, tokens, positionals } = parseArgs({ args: argv, options, strict: false, tokens: true, allowPositionals: true });
-  const problems: string[] = [];
-  for (const t of tokens ?? []) {
-    if (t.kind === 'option' && !(t.name in options)) problems.push(`unknown flag ${t.rawName}`);
-    else if (t.kind === 'option' && (options as Record<string, { type: string }>)[t.name].type === 'string' && t.value === undefined) problems.push(`${t.rawName} needs a value`);
-  }
-  const contexts = (tokens ?? []).filter((t) => t.kind === 'option' && t.name === 'context' && t.value).map((t) => (t as { value: string }).value);
-  if (new Set(contexts).size !== contexts.length) problems.push('--context: each cluster once');
-  if (values.clusters !== undefined && values.clusters !== 'parallel' && values.clusters !== 'sequential') problems.push(`--clusters="${values.clusters}": must be parallel or sequential`);
-  if (positionals.length) problems.push(`unexpected argument${positionals.length > 1 ? 's' : ''}: ${positionals.join(' ')}`);
-  let file: Record<string, unknown> | undefined;
-  if (typeof values.config === 'string') {
-    try {
-      file = JSON.parse(readFileSync(values.config, 'utf8'));
-      if (!file || typeof file !== 'object' || Array.isArray(file)) throw new Error('not a JSON object');
-    } catch (err) {
-      problems.push(`--config ${values.config}: ${(err as Error).message}`);
-      file = undefined;
-    }
-  }
-  let config: Config | undefined;
-  try {
-    config = resolveConfig({ flags: values, env, file });
-  } catch (err) {
-    if (err instanceof ConfigError) problems.push(...err.problems);
-    else throw err;
-  }
-  if (problems.length) throw new ConfigError(problems);
-  return { config: config!, values, contexts };
-}
-
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
 async function cmdRun(argv: string[]): Promise<number> {
@@ -135,38 +101,16 @@ async function cmdRun(argv: string[]): Promise<number> {
   }
   const { config, values, contexts } = parseRunArgs(argv, process.env);
   if (contexts.length > 1) return runClusters(config, values, contexts);
-  // Resolve the context name locally (reads the kubeconfig file only).
-  let contextName: string;
-  try {
-    contextName = loadKubeConfig({ kubeconfigPath: config.kubeconfig, context: config.context }).getCurrentContext();
-  } catch (err) {
-    throw new ConfigError([`kubeconfig: ${(err as Error).message}`]);
-  }
-  const options = toRunOptions({ ...config, context: contextName });
-  const outputDir = path.resolve(config.dir ?? defaultOutputDir(contextName));
+  const contextName = resolveContextName(config);
   const t: TemporalTarget = { address: config.temporalAddress, namespace: config.temporalNamespace, uiUrl: values['ui-url'] as string | undefined };
   const client = await connect(t);
   const missing = await missingSearchAttributes(client, t.namespace);
   if (missing.length) {
     process.stderr.write(`note: search attributes not registered on namespace "${t.namespace}" (${missing.join(', ')}); the Web UI cannot filter netbench runs. Register them with: netbench setup-namespace\n`);
   }
+  const { outputDir, start } = runStart(config, contextName, missing.length === 0);
   const workflowId = (values.id as string) ?? `netbench-${contextName.replace(/[^A-Za-z0-9._-]+/g, '-')}-${stamp()}`;
-  const handle = await client.workflow.start<typeof benchmarkRun>('benchmarkRun', {
-    taskQueue: config.taskQueue,
-    workflowId,
-    args: [{ options, outputDir, contextName, searchAttributes: missing.length === 0 }],
-    ...(missing.length === 0
-      ? { typedSearchAttributes: [{ key: SA.cluster, value: contextName }, { key: SA.plan, value: planKey(options) }, { key: SA.phase, value: 'starting' }, { key: SA.trusted, value: true }, { key: SA.regression, value: false }] }
-      : {}),
-    staticSummary: `netbench on ${contextName}: steps ${options.svcScaleSteps.join('/')} × ${options.svcEndpoints} ep, ${options.rounds} round(s)`,
-    staticDetails: [
-      `**Cluster** ${contextName}`,
-      `**Plan** iperf3 ${options.iperfDuration}s, fortio/netperf ${options.fortioDuration}s, ROUNDS=${options.rounds}, ROUND_SLEEP=${options.roundSleep}s`,
-      `**Scale steps** ${options.svcScaleSteps.join(', ')} Services × ${options.svcEndpoints} endpoints (${options.endpointsMode})`,
-      `**Output** ${outputDir}`,
-      options.skip.length ? `**Skipped** ${options.skip.join(', ')}` : '',
-    ].filter(Boolean).join('\n\n'),
-  });
+  const handle = await client.workflow.start<typeof benchmarkRun>('benchmarkRun', { ...start, workflowId });
   process.stdout.write(`started ${workflowId}\n  Web UI: ${workflowUrl(t, workflowId)}\n  output: ${outputDir}\n`);
   if (!values.wait) {
     process.stdout.write(`follow it with: netbench watch ${workflowId}\n`);
@@ -368,6 +312,10 @@ export async function main(argv: string[]): Promise<number> {
         const { listMain } = await import('./cli/list');
         const { values } = parseArgs({ args: rest, options: { ...COMMON_FLAGS }, strict: false });
         return await listMain(rest, () => connect(target(values)));
+      }
+      case 'schedule': {
+        const { scheduleMain } = await import('./cli/schedule');
+        return await scheduleMain(rest, (values) => connect(target(values)));
       }
       case 'compare': {
         const { compareMain } = await import('./cli/compare');

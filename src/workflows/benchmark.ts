@@ -45,9 +45,16 @@ export interface BenchmarkInput {
   searchAttributes?: boolean;
 }
 
-export async function benchmarkRun(input: BenchmarkInput): Promise<RunResults> {
-  const o = input.options;
+/** `{date}` / `{datetime}` in the output directory (scheduled runs) become the run's start time, UTC. */
+export function datedDir(dir: string, start: Date): string {
+  const iso = start.toISOString();
+  return dir.replaceAll('{date}', iso.slice(0, 10)).replaceAll('{datetime}', `${iso.slice(0, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`);
+}
+
+export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults> {
   const info = workflowInfo();
+  const input = { ...rawInput, outputDir: datedDir(rawInput.outputDir, info.startTime) };
+  const o = input.options;
   const results: RunResults = {
     schema: 'netbench/run-results@1',
     workflowId: info.workflowId,

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { ConfigError, resolveConfig, safeDirName, defaultOutputDir } from '../../src/config';
-import { parseRunArgs } from '../../src/client';
+import { parseRunArgs } from '../../src/cli/run-input';
 import { repoRoot } from '../support/binaries';
 
 describe('configuration', () => {
