@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { labDown, labStatus, labUp, type ProxyMode } from './lab';
 
-const USAGE = 'usage: lab up|down|status [--name NAME] [--proxy-mode iptables|nftables] [--json]';
+const USAGE = 'usage: lab up|down|status|kubeconfig [--name NAME] [--proxy-mode iptables|nftables] [--json]';
 
 /** `netbench lab ...` and `tsx lab/cli.ts ...`: returns the exit code, prints errors itself. */
 export async function labMain(argv: string[]): Promise<number> {
@@ -59,6 +59,16 @@ async function dispatch(argv: string[]): Promise<number> {
       const res = await labDown({ name, onProgress: progress });
       if (values.json) console.log(JSON.stringify(res, null, 2));
       else console.log(`lab "${res.name}" down: stopped ${res.stoppedProcesses.length} processes${res.netnsRemoved ? ', removed the network namespace' : ''}${res.stateRemoved ? ', removed its state' : ''}`);
+      return 0;
+    }
+    case 'kubeconfig': {
+      // the lab's kubeconfig path, for scripts: KUBECONFIG=$(netbench lab kubeconfig)
+      const st = await labStatus({ name });
+      if (!st.kubeconfigPath) {
+        console.error(`lab "${st.name}" is not up (netbench lab up)`);
+        return 1;
+      }
+      console.log(st.kubeconfigPath);
       return 0;
     }
     case 'status': {

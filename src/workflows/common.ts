@@ -24,7 +24,7 @@ export function clusterActivities(summary?: string) {
 export function longActivities(summary?: string) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '6 hours',
-    heartbeatTimeout: '1 minute',
+    heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
     ...(summary ? { summary } : {}),
   });

@@ -139,3 +139,13 @@ describe('plan', () => {
     assert.equal(rawFile(scenarioById('crr'), 3, 5000), 'service-scale/crr_at_5000svc_r3.txt');
   });
 });
+
+describe('summary schema', () => {
+  it('accepts what buildSummary writes and rejects a renamed reference key', async () => {
+    const { SummarySchema } = await import('../../src/domain/summary-schema');
+    const s = JSON.parse(summaryJson(buildSummary(fixture())));
+    assert.doesNotThrow(() => SummarySchema.parse(s));
+    const bad = { ...s, rps: { svc_c64_keepalive: s.rps.svc_c64 } };
+    assert.throws(() => SummarySchema.parse(bad));
+  });
+});
