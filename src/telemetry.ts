@@ -53,13 +53,16 @@ export function telemetryOptionsFrom(values: Record<string, unknown>, env: Recor
 
 /**
  * Install the process's Temporal Runtime with the given telemetry. Returns
- * the metrics URL when a Prometheus address was given. Throws if a Runtime
- * already exists (something used the SDK first) or the address is invalid.
+ * the metrics URL when a Prometheus address was given. With no option set it
+ * installs nothing (the SDK's default Runtime then applies), so callers may
+ * call it unconditionally. Throws if the address is invalid, or if a Runtime
+ * already exists (something used the SDK first).
  */
 export function installTelemetry(o: TelemetryOptions = {}): { metricsUrl?: string } {
   if (o.prometheusAddress !== undefined && !parseBindAddress(o.prometheusAddress)) {
     throw new Error(`metrics address ${o.prometheusAddress}: expected HOST:PORT, e.g. 0.0.0.0:9464`);
   }
+  if (o.prometheusAddress === undefined && o.logLevel === undefined) return {};
   const level = o.logLevel ?? 'INFO';
   Runtime.install({
     logger: new DefaultLogger(level),

@@ -100,43 +100,47 @@ Options:
 ${TEMPORAL_FLAGS_HELP}`;
 
 /** CLI entry: returns the exit status (0 ok, 1 conflict or failure, 2 bad usage). */
-export async function setupNamespaceMain(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function setupNamespaceMain(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+): Promise<number> {
   let values: Record<string, unknown>;
   try {
     ({ values } = parseArgs({ args: argv, options: { ...temporalFlagOptions, print: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (err) {
-    process.stderr.write(`netbench setup-namespace: ${(err as Error).message}\n\n${HELP}`);
+    io.err(`netbench setup-namespace: ${(err as Error).message}\n\n${HELP}`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write(HELP);
+    io.out(HELP);
     return 0;
   }
   let t;
   try {
     t = temporalTargetFrom(values, env);
   } catch (err) {
-    process.stderr.write(`netbench setup-namespace: ${(err as Error).message}\n`);
+    io.err(`netbench setup-namespace: ${(err as Error).message}\n`);
     return 2;
   }
   if (values.print) {
-    process.stdout.write(searchAttributeCommand(t.namespace));
+    io.out(searchAttributeCommand(t.namespace));
     return 0;
   }
   try {
     const client = await connect(t);
     try {
       const r = await setupNamespace(client, t.namespace);
-      process.stdout.write(`namespace "${t.namespace}" on ${describeTarget(t)}\n`);
-      if (r.created.length) process.stdout.write(`  registered: ${r.created.join(', ')}\n`);
-      if (r.existed.length) process.stdout.write(`  already there: ${r.existed.join(', ')}\n`);
-      for (const c of r.conflicts) process.stdout.write(`  CONFLICT ${c} (left as is; remove it with \`temporal operator search-attribute remove\` and run again)\n`);
+      io.out(`namespace "${t.namespace}" on ${describeTarget(t)}\n`);
+      if (r.created.length) io.out(`  registered: ${r.created.join(', ')}\n`);
+      if (r.existed.length) io.out(`  already there: ${r.existed.join(', ')}\n`);
+      for (const c of r.conflicts) io.out(`  CONFLICT ${c} (left as is; remove it with \`temporal operator search-attribute remove\` and run again)\n`);
       return r.conflicts.length ? 1 : 0;
     } finally {
       await client.connection.close();
     }
   } catch (err) {
-    process.stderr.write(`netbench setup-namespace: ${(err as Error).message}\n`);
+    io.err(`netbench setup-namespace: ${(err as Error).message}\n`);
     return 1;
   }
 }
