@@ -19,7 +19,7 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { ConfigError, paramsHelp, safeDirName, toRunOptions, type Config } from './config';
 import { parseRunArgs, resolveContextName, runStart } from './cli/run-input';
 import { loadKubeConfig } from './kube/client';
-import { connect, missingSearchAttributes, workflowUrl, type TemporalTarget } from './cli/connect';
+import { connect, missingSearchAttributes, TEMPORAL_FLAGS_HELP, temporalFlagOptions, temporalTargetFrom, workflowUrl, type TemporalTarget } from './cli/connect';
 import { follow, progressLine } from './cli/progress';
 import { approveLbMapFixUpdate, childRunId, clusterTaskQueue, compareProgressQuery, progressQuery, SA, DEFAULT_TASK_QUEUE } from './shared';
 import type { RunResults } from './domain/results';
@@ -48,10 +48,12 @@ Commands:
   schedule ...       nightly runs on a Temporal Schedule: create|list|describe|pause|unpause|trigger|delete
   compare DIR...     side-by-side "At a glance" table of finished run directories, with a Winner column
   worker             run a netbench worker for one cluster (netbench worker --help)
+  setup-namespace    register netbench's search attributes on a Temporal namespace (idempotent)
   lab up|down|status the local lab: a real control plane, kwok nodes and a kube-proxy datapath on this machine
   dev-server start|stop|status  a local Temporal dev server with the Web UI (:8233) and netbench's search attributes
 
-Temporal options (every command): --address HOST:PORT [TEMPORAL_ADDRESS], --namespace NS [TEMPORAL_NAMESPACE], --ui-url URL [TEMPORAL_UI_URL]
+Temporal options (every command): --address, --namespace, --ui-url, --tls, --tls-ca, --tls-cert, --tls-key, --tls-server-name, --api-key
+(see netbench setup-namespace --help for each flag and its environment variable)
 `;
 
 const RUN_HELP = `netbench run: start a benchmark run (a benchmarkRun workflow) on one cluster
@@ -78,18 +80,12 @@ Examples:
 `;
 
 const COMMON_FLAGS = {
-  address: { type: 'string' },
-  namespace: { type: 'string' },
-  'ui-url': { type: 'string' },
+  ...temporalFlagOptions,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 function target(values: Record<string, unknown>): TemporalTarget {
-  return {
-    address: (values.address as string) ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233',
-    namespace: (values.namespace as string) ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
-    uiUrl: values['ui-url'] as string | undefined,
-  };
+  return temporalTargetFrom(values, process.env);
 }
 
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -99,10 +95,10 @@ async function cmdRun(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return 0;
   }
-  const { config, values, contexts } = parseRunArgs(argv, process.env);
+  const { config, values, contexts } = parseRunArgs(argv, process.env, temporalFlagOptions);
   if (contexts.length > 1) return runClusters(config, values, contexts);
   const contextName = resolveContextName(config);
-  const t: TemporalTarget = { address: config.temporalAddress, namespace: config.temporalNamespace, uiUrl: values['ui-url'] as string | undefined };
+  const t: TemporalTarget = { ...temporalTargetFrom(values, process.env), address: config.temporalAddress, namespace: config.temporalNamespace };
   const client = await connect(t);
   const missing = await missingSearchAttributes(client, t.namespace);
   if (missing.length) {
@@ -130,7 +126,7 @@ async function runClusters(config: Config, values: Record<string, unknown>, cont
   })();
   const unknown = contexts.filter((c) => !kc.getContextObject(c));
   if (unknown.length) throw new ConfigError(unknown.map((c) => `--context ${c}: not in the kubeconfig (known: ${kc.getContexts().map((x) => x.name).join(', ')})`));
-  const t: TemporalTarget = { address: config.temporalAddress, namespace: config.temporalNamespace, uiUrl: values['ui-url'] as string | undefined };
+  const t: TemporalTarget = { ...temporalTargetFrom(values, process.env), address: config.temporalAddress, namespace: config.temporalNamespace };
   const root = path.resolve(config.dir ?? './benchmark-results-compare');
   const client = await connect(t);
   const sa = (await missingSearchAttributes(client, t.namespace)).length === 0;
@@ -308,6 +304,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'lab':
         return await cmdLab(rest);
+      case 'setup-namespace': {
+        const { setupNamespaceMain } = await import('./cli/namespace');
+        return await setupNamespaceMain(rest);
+      }
       case 'list': {
         const { listMain } = await import('./cli/list');
         const { values } = parseArgs({ args: rest, options: { ...COMMON_FLAGS }, strict: false });

@@ -10,7 +10,9 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { connect, connectNative, describeTarget, TEMPORAL_FLAGS_HELP, temporalFlagOptions, temporalTargetFrom } from './cli/connect';
+import { installTelemetry, TELEMETRY_FLAGS_HELP, telemetryFlagOptions, telemetryOptionsFrom } from './telemetry';
 import { createActivities } from './activities';
 import { loadKubeConfig, makeKubeClients } from './kube/client';
 import { clusterTaskQueue, DEFAULT_TASK_QUEUE } from './shared';
@@ -52,11 +54,11 @@ Options:
   --context NAME        kube context the activities use (default: current context) [env KUBE_CONTEXT];
                         repeat it to serve several clusters (each on task queue <queue>@<context>)
   --kubeconfig FILE     kubeconfig (default: $KUBECONFIG or ~/.kube/config)
-  --address HOST:PORT   Temporal frontend (default localhost:7233) [env TEMPORAL_ADDRESS]
-  --namespace NS        Temporal namespace (default "default") [env TEMPORAL_NAMESPACE]
   --task-queue Q        task queue to serve (default "netbench") [env NETBENCH_TASK_QUEUE]
   -h, --help            this help
-`;
+
+${TEMPORAL_FLAGS_HELP}
+${TELEMETRY_FLAGS_HELP}`;
 
 export async function workerMain(argv: string[]): Promise<number> {
   let values;
@@ -64,10 +66,10 @@ export async function workerMain(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
+        ...temporalFlagOptions,
+        ...telemetryFlagOptions,
         context: { type: 'string', multiple: true },
         kubeconfig: { type: 'string' },
-        address: { type: 'string' },
-        namespace: { type: 'string' },
         'task-queue': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -80,17 +82,28 @@ export async function workerMain(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const address = values.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
-  const connection = await NativeConnection.connect({ address });
+  let target, telemetry;
+  try {
+    target = temporalTargetFrom(values, process.env);
+    telemetry = telemetryOptionsFrom(values, process.env);
+  } catch (err) {
+    process.stderr.write(`netbench worker: ${(err as Error).message}\n`);
+    return 2;
+  }
+  // Before anything creates the SDK's Runtime (the NativeConnection does).
+  const { metricsUrl } = installTelemetry(telemetry);
+  if (metricsUrl) process.stderr.write(`netbench worker: Prometheus metrics on ${metricsUrl}\n`);
+  const connection = await connectNative(target);
+  const address = describeTarget(target);
   const taskQueue = values['task-queue'] ?? process.env.NETBENCH_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
-  const namespace = values.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const namespace = target.namespace;
   const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
   const contexts = values.context?.length ? values.context : [process.env.KUBE_CONTEXT || undefined];
   // One Worker per cluster: the first also serves the plain queue (single-cluster runs, multi-cluster parents);
   // with several contexts each also serves "<queue>@<context>", where compareClusters sends that cluster's run.
   const queues = contexts.map((context, i) => ({ context, queues: [...(i === 0 ? [taskQueue] : []), ...(contexts.length > 1 ? [clusterTaskQueue(taskQueue, context!)] : [])] }));
   let client: Promise<Client> | undefined;
-  const temporalClient = () => (client ??= Connection.connect({ address }).then((c) => new Client({ connection: c, namespace })));
+  const temporalClient = () => (client ??= connect(target));
   const made = [];
   for (const q of queues) {
     for (const tq of q.queues) {

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { ConfigError } from '../config';
 import { renderTextTable } from '../report/table';
-import { missingSearchAttributes } from './connect';
+import { missingSearchAttributes, temporalFlagOptions } from './connect';
 import { parseRunArgs, resolveContextName, runStart } from './run-input';
 
 export const SCHEDULE_HELP = `netbench schedule: benchmark runs on a Temporal Schedule
@@ -32,6 +32,7 @@ Each run writes under <--dir or ./benchmark-results-<context>>/<UTC start time>;
 `;
 
 const SCHED_FLAGS = {
+  ...temporalFlagOptions,
   cron: { type: 'string' as const, multiple: true },
   tz: { type: 'string' as const },
   'catchup-window': { type: 'string' as const },
@@ -48,7 +49,7 @@ export async function scheduleMain(argv: string[], connectClient: (values: Recor
     return sub ? 0 : 2;
   }
   if (sub === 'create') return create(rest, connectClient);
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { note: { type: 'string' }, address: { type: 'string' }, namespace: { type: 'string' }, 'ui-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...temporalFlagOptions, note: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(SCHEDULE_HELP);
     return 0;

@@ -77,8 +77,8 @@ export type Scenario = IperfScenario | FortioScenario | NetperfScenario;
 const ECHO_PATH = '/echo?size=512';
 export const fortioUrl = (ip: string, port = 8080) => `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${ECHO_PATH}`;
 
-const iperf = (id: string, title: string, target: TargetKind, port: number, streams: number): IperfScenario => ({
-  id, title, phase: 'throughput', tool: 'iperf3', client: 'iperf-client', target, port, streams, repeat: 'rounds',
+const iperf = (id: string, title: string, target: TargetKind, port: number, streams: number, client = 'iperf-client'): IperfScenario => ({
+  id, title, phase: 'throughput', tool: 'iperf3', client, target, port, streams, repeat: 'rounds',
 });
 const fortio = (
   id: string, phase: PhaseName, title: string, target: TargetKind, connections: number, keepalive: boolean,
@@ -90,7 +90,9 @@ const netperf = (id: string, phase: PhaseName, title: string, test: 'TCP_RR' | '
 
 /** Measurements of the fixed phases, in the reference's order. */
 export const SCENARIOS: readonly Scenario[] = [
-  iperf('node_level_8stream', 'Node hostNet (8 streams)', 'server-node', 5202, 8),
+  // Node to node: the hostNetwork client pod on node 2 to the hostNetwork server on node 1. (The
+  // reference deployed iperf-client-host but ran this test from the pod network, i.e. pod-to-node.)
+  iperf('node_level_8stream', 'Node hostNet (8 streams)', 'server-node', 5202, 8, 'iperf-client-host'),
   iperf('pod2pod_single', 'Pod-to-Pod (single)', 'iperf-server-pod', 5201, 1),
   iperf('pod2pod_8stream', 'Pod-to-Pod (8 streams)', 'iperf-server-pod', 5201, 8),
   iperf('pod2pod_16stream', 'Pod-to-Pod (16 streams)', 'iperf-server-pod', 5201, 16),
@@ -118,7 +120,7 @@ export const SCALE_SCENARIOS: readonly Scenario[] = [
 ];
 
 /** The 5 s iperf3 warm-up before the throughput phase (output discarded, as in the reference). */
-export const WARMUP: IperfScenario = { ...iperf('warmup', 'Warm-up (5 s, 8 streams)', 'server-node', 5202, 8) };
+export const WARMUP: IperfScenario = { ...iperf('warmup', 'Warm-up (5 s, 8 streams)', 'server-node', 5202, 8, 'iperf-client-host') };
 
 const byId = new Map<string, Scenario>([...SCENARIOS, ...SCALE_SCENARIOS, WARMUP].map((s) => [s.id, s]));
 export function scenarioById(id: string): Scenario {
