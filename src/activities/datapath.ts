@@ -40,7 +40,8 @@ export interface DummyMatchers {
 
 /**
  * How to recognise dummy Services in each datapath's listing. kube-proxy
- * comments its rules with "<namespace>/<service>"; Cilium and IPVS list
+ * names them "<namespace>/<service>" (iptables: rule comments; nftables:
+ * the service chain a service-ips element jumps to); Cilium and IPVS list
  * backends, recognised by the dummy endpoint range 10.100.0.0-10.255.255.255:80.
  */
 export function dummyMatchers(mode: ProxyMode, scaleNamespace: string, endpointsPerService: number): DummyMatchers {
@@ -49,7 +50,8 @@ export function dummyMatchers(mode: ProxyMode, scaleNamespace: string, endpoints
     case 'iptables':
       return { line: new RegExp(`^-A KUBE-SERVICES .*"${ns}/dummy-svc-\\d+[: ]`), perService: 1, metric: 'kube-services-rules' };
     case 'nftables':
-      return { line: new RegExp(`comment "${ns}/dummy-svc-\\d+[:"]`, 'g'), perService: 1, metric: 'nft-service-ips' };
+      // service-ips map elements: "<clusterIP> . tcp . 80 : goto service-<hash>-<ns>/dummy-svc-<n>/tcp/" (no comments in 1.34)
+      return { line: new RegExp(`: goto service-[A-Z0-9]+-${ns}/dummy-svc-\\d+/`, 'g'), perService: 1, metric: 'nft-service-ips' };
     case 'ipvs':
       return { line: /->\s+10\.(1\d\d|2[0-5]\d)\.\d+\.\d+:80\b/, perService: endpointsPerService, metric: 'ipvs-services' };
     case 'cilium':

@@ -173,7 +173,7 @@ describe('the benchmark end to end on the lab (real everything)', () => {
       const page = await disc.listNamespacedEndpointSlice({ namespace: svcNs, limit: 2000, _continue: cont });
       for (const s of page.items) {
         slices++;
-        assert.equal(s.endpoints.length, 4, s.metadata?.name);
+        assert.equal(s.endpoints?.length, 4, s.metadata?.name);
       }
       cont = page.metadata?._continue;
     } while (cont);
