@@ -14,6 +14,7 @@ import { makeDatapathActivities } from '../../src/activities/datapath';
 import { makeServiceActivities } from '../../src/activities/services';
 import { makeKubeClients } from '../../src/kube/client';
 import { labUp } from '../../lab/lab';
+import type { Convergence } from '../../src/domain/results';
 import { startTestLab, type TestLab } from '../support/lab';
 
 let lab: TestLab;
@@ -29,11 +30,11 @@ async function createAndConverge(mode: 'iptables' | 'nftables', ns: string, coun
   const env = new MockActivityEnvironment();
   try {
     const services = makeServiceActivities({ kube });
-    await env.run(services.createDummyServices, { namespace: ns, from: 1, to: count, endpointsPerService: 4, endpointsMode: 'endpointslices' });
+    await env.run(services.createDummyServices, { namespace: ns, from: 1, to: count, endpointsPerService: 4, endpointsMode: 'endpointslices' as const });
     const dp = makeDatapathActivities({ kubeConfig: lab.kubeConfig });
-    const conv = await env.run(dp.waitDatapathConverged, { proxyMode: mode, scaleNamespace: ns, expectedServices: count, endpointsPerService: 4, timeoutSec: 120 });
+    const conv: Convergence = await env.run(dp.waitDatapathConverged, { proxyMode: mode, scaleNamespace: ns, expectedServices: count, endpointsPerService: 4, timeoutSec: 120 });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nb-dp-'));
-    const rules = await env.run(dp.countRules, { proxyMode: mode, outputDir: dir, svcCount: count });
+    const rules: { rulesCount?: number; kubeServicesChain?: number } = await env.run(dp.countRules, { proxyMode: mode, outputDir: dir, svcCount: count });
     return { conv, rules, dir };
   } finally {
     await kube.close();
@@ -65,7 +66,7 @@ describe('datapath activities on the lab\'s real kube-proxy', () => {
 
   it('gives up at SYNC_TIMEOUT with what it saw, instead of waiting forever', async () => {
     const dp = makeDatapathActivities({ kubeConfig: lab.kubeConfig });
-    const conv = await new MockActivityEnvironment().run(dp.waitDatapathConverged, { proxyMode: 'nftables', scaleNamespace: 'dp-nft', expectedServices: 81, endpointsPerService: 4, timeoutSec: 2 });
+    const conv: Convergence = await new MockActivityEnvironment().run(dp.waitDatapathConverged, { proxyMode: 'nftables', scaleNamespace: 'dp-nft', expectedServices: 81, endpointsPerService: 4, timeoutSec: 2 });
     assert.equal(conv.converged, false);
     assert.equal(conv.observed, 80);
     assert.match(conv.reason!, /datapath showed 80 of 81 after \d+s \(SYNC_TIMEOUT\)/);
