@@ -66,7 +66,7 @@ describe('datapath activities on the lab\'s real kube-proxy', () => {
 
   it('gives up at SYNC_TIMEOUT with what it saw, instead of waiting forever', async () => {
     const dp = makeDatapathActivities({ kubeConfig: lab.kubeConfig });
-    const conv: Convergence = await new MockActivityEnvironment().run(dp.waitDatapathConverged, { proxyMode: 'nftables', scaleNamespace: 'dp-nft', expectedServices: 81, endpointsPerService: 4, timeoutSec: 2 });
+    const conv: Convergence = await new MockActivityEnvironment().run(dp.waitDatapathConverged, { proxyMode: 'nftables' as const, scaleNamespace: 'dp-nft', expectedServices: 81, endpointsPerService: 4, timeoutSec: 2 });
     assert.equal(conv.converged, false);
     assert.equal(conv.observed, 80);
     assert.match(conv.reason!, /datapath showed 80 of 81 after \d+s \(SYNC_TIMEOUT\)/);
