@@ -57,7 +57,13 @@ export const FIXTURE_CONTAINER: Record<string, string> = Object.fromEntries(PODS
 
 export function fixtureObjects(f: FixtureInput): KubernetesObject[] {
   const labels = (role: string) => ({ app: 'benchmark', role, 'app.kubernetes.io/managed-by': 'netbench' });
-  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: f.ns, labels: { 'app.kubernetes.io/managed-by': 'netbench' } } };
+  // The node-level pods use hostNetwork and hostPorts: clusters that enforce the baseline or
+  // restricted Pod Security level would reject them, so the benchmark namespace asks for privileged.
+  const ns = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: f.ns, labels: { 'app.kubernetes.io/managed-by': 'netbench', 'pod-security.kubernetes.io/enforce': 'privileged' } },
+  };
   const pods = PODS.map((p) => ({
     apiVersion: 'v1',
     kind: 'Pod',
