@@ -121,7 +121,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       '| --- | --- |',
       ...progress.phasesDone.map((p) => `| ${p} | done |`),
       ...(isPhase(progress.phase) ? [`| ${progress.phase} | running${progress.scenario ? `: ${progress.scenario}` : ''} |`] : []),
-      ...progress.phasesLeft.filter((p) => p !== progress.phase).map((p) => `| ${p} | to do |`),
+      ...progress.phasesLeft.filter((p) => p !== progress.phase && !progress.phasesDone.includes(p)).map((p) => `| ${p} | to do |`),
       ...(progress.waitingFor ? ['', `Waiting for: ${progress.waitingFor}`] : []),
       ...(progress.lastFigures.length ? ['', '| last figures | |', '| --- | --- |', ...progress.lastFigures.map((f) => `| ${f.label} | ${f.value} |`)] : []),
     ];
