@@ -115,12 +115,28 @@ export function datapathPods(kc: KubeConfig) {
         signal,
         stdoutFile: file,
       });
+    // A dropped exec stream (close 1006, reset) is retried here, a few times, rather than failing the activity.
+    const attempt = async (cmd: string[]) => {
+      for (let i = 1; ; i++) {
+        try {
+          return await run(cmd);
+        } catch (err) {
+          if (!(err as { retryable?: boolean }).retryable || i >= 3 || signal?.aborted) throw err;
+          await sleep(1000 * i, signal);
+        }
+      }
+    };
     try {
-      await run(command);
+      try {
+        await attempt(command);
+      } catch (err) {
+        // Newer Cilium images name the agent CLI cilium-dbg.
+        if (mode === 'cilium' && command[0] === 'cilium' && (err as { name?: string }).name === 'ExecCommandError') await attempt(['cilium-dbg', ...command.slice(1)]);
+        else throw err;
+      }
     } catch (err) {
-      // Newer Cilium images name the agent CLI cilium-dbg.
-      if (mode === 'cilium' && command[0] === 'cilium') await run(['cilium-dbg', ...command.slice(1)]);
-      else throw err;
+      await rm(dir, { recursive: true, force: true });
+      throw err;
     }
     return { file, dir };
   }
