@@ -227,7 +227,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     say('waiting for the datapath, the kube-proxy DaemonSet and the metrics API');
     await datapath.waitReady(ctx, 60_000);
     await waitDaemonSetReady(kc, 'kube-system', 'kube-proxy', nodes.length, 60_000);
-    await waitMetricsApi(kc, 90_000);
+    await waitMetricsApi(kc, 240_000); // metrics-server is slow to become Available on a loaded 2-core machine
 
     const info: LabInfo = {
       name: p.name,

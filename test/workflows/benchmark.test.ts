@@ -88,8 +88,8 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
       'pod2pod_c64', 'svc_c64', 'svc_c256', 'svc_short_c64', 'tcp_rr', 'tcp_crr', 'http_1k_qps', 'ka', 'short', 'crr', 'rr',
     ]);
     assert.ok(!names(calls).includes('setHubble') && !names(calls).includes('applyPolicy'), 'no Cilium actions on kube-proxy');
-    const last = names(calls).slice(-4);
-    assert.deepEqual(last, ['sampleResources', 'collectComponentMetrics', 'deleteNamespaces', 'writeReport']);
+    const last = names(calls).slice(-5);
+    assert.deepEqual(last, ['sampleResources', 'collectComponentMetrics', 'findBaseline', 'deleteNamespaces', 'writeReport']);
     const r: RunResults = result.r;
     assert.equal(r.status, 'completed');
     for (const ph of ['hubble', 'networkpolicy'] as const) {
