@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1DaemonSet, type V1Deployment } from '@kubernetes/client-node';
 import { isNotFound } from '../kube/client';
+import { abortableSleep as sleep } from '../kube/batches';
 
 export const CNP = { group: 'cilium.io', version: 'v2', plural: 'ciliumnetworkpolicies' } as const;
 export const POLICY_NAMES = { l3l4: 'allow-fortio-benchmark', l7: 'allow-fortio-benchmark-l7' } as const;
@@ -23,12 +24,6 @@ export function policyObject(ns: string, kind: 'l3l4' | 'l7') {
     },
   };
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
 
 export function daemonSetRolledOut(ds: V1DaemonSet): boolean {
   const s = ds.status;

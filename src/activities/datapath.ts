@@ -14,6 +14,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Convergence, ProxyMode } from '../domain/results';
 import { execInPod } from '../kube/exec';
+import { abortableSleep as sleep } from '../kube/batches';
 
 export const DATAPATH_SELECTOR: Record<ProxyMode, string> = {
   iptables: 'k8s-app=kube-proxy',
@@ -71,12 +72,6 @@ export async function countInFile(file: string, re: RegExp): Promise<{ matches: 
   }
   return { matches, lines };
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
 
 /** Pods of the datapath component and command runs inside them. */
 export function datapathPods(kc: KubeConfig) {

@@ -8,12 +8,7 @@ import { fixtureObjects, FIXTURE_PODS, type FixtureInput } from '../domain/fixtu
 import type { Targets } from '../domain/scenarios';
 import { applyObjects } from '../kube/apply';
 import { isNotFound } from '../kube/client';
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
+import { abortableSleep as sleep } from '../kube/batches';
 
 const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 

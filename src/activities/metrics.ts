@@ -15,6 +15,7 @@ import { bpftoolMapListArgs, parseBpftoolMapList } from '../tools/bpftool';
 import { ciliumBpfCtListGlobalArgs, ciliumBpfLbListArgs, ciliumIdentityListArgs, countCiliumLines, parseProcStatusVmRssKb, procStatusArgs } from '../tools/cilium';
 import { parseIptablesSave, parseNftKubeProxy } from '../tools/iptables';
 import { datapathPods } from './datapath';
+import { abortableSleep as sleep } from '../kube/batches';
 
 const CSV_HEADER = 'timestamp,pod,cpu_millicores,memory_mib\n';
 
@@ -23,12 +24,6 @@ export interface Sample {
   cpuM: number;
   memMiB: number;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
 
 const hhmmss = () => new Date().toTimeString().slice(0, 8);
 

@@ -23,6 +23,7 @@
 // Pure: no node: imports, no Temporal.
 
 import { ToolOutputError, reasonFromLine } from './errors';
+import { closingBracket } from './brackets';
 
 /**
  * `iptables-save [-t table]`, or `iptables-legacy-save` when kube-proxy's
@@ -155,23 +156,8 @@ function countElements(body: string): number {
  * the listing ends first (truncated).
  */
 function braceBody(text: string, open: number): string | null {
-  let depth = 0;
-  let inString = false;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{') depth++;
-    else if (c === '}') {
-      depth--;
-      if (depth === 0) return text.slice(open + 1, i);
-    }
-  }
-  return null;
+  const end = closingBracket(text, open);
+  return end < 0 ? null : text.slice(open + 1, end);
 }
 
 /**

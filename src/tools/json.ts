@@ -6,6 +6,7 @@
 // Pure: no node: imports, no Temporal.
 
 import type { z } from 'zod';
+import { closingBracket } from './brackets';
 import { ToolOutputError, reasonFromLine } from './errors';
 
 /** Where the JSON value starts: at 0, or at the first line opening with { or [. */
@@ -24,23 +25,8 @@ function jsonStart(text: string): number {
  * braces inside strings do not count.
  */
 function jsonEnd(text: string, start: number): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-  }
-  return -1;
+  const end = closingBracket(text, start, '{[', '}]');
+  return end < 0 ? -1 : end + 1;
 }
 
 /**
