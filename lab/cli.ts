@@ -1,5 +1,5 @@
 /**
- * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables]
+ * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables] [--datapath kube-proxy|cilium-native|cilium-overlay]
  * npx tsx lab/cli.ts down [--name NAME]
  * npx tsx lab/cli.ts status [--name NAME] [--json]
  * (also `netbench lab ...`, through labMain)
@@ -7,8 +7,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { labDown, labStatus, labUp, type ProxyMode } from './lab';
+import { DATAPATH_NAMES, type DatapathName } from './config';
 
-const USAGE = 'usage: lab up|down|status|kubeconfig [--name NAME] [--proxy-mode iptables|nftables] [--json]';
+const USAGE = `usage: lab up|down|status|kubeconfig [--name NAME] [--proxy-mode iptables|nftables] [--datapath ${DATAPATH_NAMES.join('|')}] [--json]`;
 
 /** `netbench lab ...` and `tsx lab/cli.ts ...`: returns the exit code, prints errors itself. */
 export async function labMain(argv: string[]): Promise<number> {
@@ -27,6 +28,7 @@ async function dispatch(argv: string[]): Promise<number> {
     options: {
       name: { type: 'string' },
       'proxy-mode': { type: 'string' },
+      datapath: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -45,10 +47,16 @@ async function dispatch(argv: string[]): Promise<number> {
         console.error(`--proxy-mode must be iptables or nftables, not "${mode}"`);
         return 2;
       }
-      const info = await labUp({ name, proxyMode: mode as ProxyMode | undefined, onProgress: progress });
+      const datapath = values.datapath;
+      if (datapath !== undefined && !(DATAPATH_NAMES as readonly string[]).includes(datapath)) {
+        console.error(`--datapath must be one of ${DATAPATH_NAMES.join(', ')}, not "${datapath}"`);
+        return 2;
+      }
+      const info = await labUp({ name, proxyMode: mode as ProxyMode | undefined, datapath: datapath as DatapathName | undefined, onProgress: progress });
       if (values.json) console.log(JSON.stringify(info, null, 2));
       else {
         console.log(`lab "${info.name}" up in ${(info.upMs / 1000).toFixed(1)} s (${info.datapath.kind}, mode ${info.proxyMode})`);
+        if (info.datapath.settings.datapath) console.log(`  ${info.datapath.settings.datapath}: SIMULATED Cilium agent CLI (lab/cilium-sim); a real kube-proxy carries the packets`);
         console.log(`  export KUBECONFIG=${info.kubeconfigPath}   # context ${info.context}, server ${info.server}`);
         console.log(`  nodes: ${info.nodes.map((n) => `${n.name} ${n.internalIP} ${n.podCIDR}`).join('; ')}`);
         console.log(`  network namespace: ${info.netns}   logs: ${info.logDir}`);
@@ -82,6 +90,7 @@ async function dispatch(argv: string[]): Promise<number> {
         return 1;
       }
       console.log(`lab "${st.name}": apiserver ${st.apiserverReady ? 'ready' : 'NOT ready'}, netns ${st.netns} ${st.netnsExists ? 'present' : 'MISSING'}, kube-proxy mode ${st.proxyMode ?? '?'}`);
+      if (st.datapath?.settings.datapath) console.log(`  datapath ${st.datapath.settings.datapath} (Cilium simulator over a real kube-proxy)`);
       if (st.kubeconfigPath) console.log(`  KUBECONFIG=${st.kubeconfigPath}`);
       for (const p of st.processes) console.log(`  ${p.running ? 'running' : 'STOPPED'}  ${p.id.padEnd(24)} pid ${p.pid ?? '-'}  ${p.log}`);
       for (const s of st.strayPids) console.log(`  stray    ${s.comm} pid ${s.pid} (in the namespace, not a lab daemon)`);

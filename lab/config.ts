@@ -20,6 +20,10 @@ import path from 'node:path';
 
 export type ProxyMode = 'iptables' | 'nftables';
 
+/** What the lab's cluster looks like to netbench: kube-proxy, or Cilium (simulated agent CLI) in one of its routing modes. */
+export const DATAPATH_NAMES = ['kube-proxy', 'cilium-native', 'cilium-overlay'] as const;
+export type DatapathName = (typeof DATAPATH_NAMES)[number];
+
 export const NODE_NET = '10.240.0.0/24';
 export const CONTROL_PLANE_IP = '10.240.0.1';
 export const POD_CIDR = '10.244.0.0/16';

@@ -1,6 +1,8 @@
 /**
  * `lab up | down | status`: a local stand-in for a 3-worker kube-proxy
- * cluster. See lab/README.md for the picture; in short:
+ * cluster (or, with `--datapath cilium-native|cilium-overlay`, one netbench
+ * detects as Cilium: lab/datapath/cilium-sim.ts). See lab/README.md for the
+ * picture; in short:
  *
  *   - a network namespace (nb-<name>) with only a loopback device;
  *   - inside it, a real control plane made by kwokctl (binary runtime),
@@ -25,12 +27,14 @@ import {
   TOOL_PORTS,
   labNodes,
   labPaths,
+  type DatapathName,
   type LabNode,
   type LabPaths,
   type ProxyMode,
 } from './config';
 import { ensureNodes, waitApiserver, waitDaemonSetReady, waitFor, waitNodesReady } from './cluster';
 import { KubeProxyDatapath } from './datapath/kube-proxy';
+import { CiliumSimDatapath } from './datapath/cilium-sim';
 import type { DatapathContext, LabDatapath } from './datapath/types';
 import { kwokctlCreate, kwokctlDelete, writeKwokctlConfig } from './kwokctl';
 import { commOf, deleteNetns, ensureNetns, netnsExists, netnsPids } from './netns';
@@ -40,13 +44,15 @@ import { run } from './run';
 import { writeFileIfChanged } from './files';
 import { startToolServers, stopToolServers } from './tool-servers';
 
-export type { ProxyMode } from './config';
+export type { DatapathName, ProxyMode } from './config';
 
 export interface LabOptions {
   /** Lab name (default `lab`): namespace `nb-<name>`, state in ${NETBENCH_CACHE}/lab/<name>. */
   name?: string;
-  /** kube-proxy mode (default iptables). */
+  /** kube-proxy mode (default iptables); with a Cilium datapath, the mode of the real kube-proxy underneath. */
   proxyMode?: ProxyMode;
+  /** kube-proxy (default), or the Cilium simulator in native or overlay routing (see lab/datapath/cilium-sim.ts). */
+  datapath?: DatapathName;
   onProgress?: (msg: string) => void;
 }
 
@@ -82,6 +88,8 @@ export interface LabStatus {
   apiserverReady: boolean;
   kubeconfigPath: string | null;
   proxyMode: ProxyMode | null;
+  /** What `lab up` set up (kind and settings), null when unknown. */
+  datapath: { kind: string; settings: Record<string, string> } | null;
   /** Every lab process (own daemons and kwokctl's components) and whether it runs. */
   processes: DaemonState[];
   /** Processes in the namespace that no pid file accounts for (e.g. a tool still running after its exec ended). */
@@ -97,8 +105,15 @@ interface SavedState {
 const BRIDGE_HOST = 'bridge-host';
 const BRIDGE_NETNS = 'bridge-netns';
 
-function makeDatapath(mode: ProxyMode): LabDatapath {
+function makeDatapath(name: DatapathName, mode: ProxyMode): LabDatapath {
+  if (name === 'cilium-native') return new CiliumSimDatapath('native', mode);
+  if (name === 'cilium-overlay') return new CiliumSimDatapath('overlay', mode);
   return new KubeProxyDatapath(mode);
+}
+
+function savedDatapathName(saved: SavedState | null): DatapathName | undefined {
+  if (!saved) return undefined;
+  return saved.datapath.kind === 'kube-proxy' ? 'kube-proxy' : (saved.datapath.settings.datapath as DatapathName | undefined);
 }
 
 function readState(p: LabPaths): SavedState | null {
@@ -170,7 +185,11 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     for (const d of [p.pidDir, p.logDir, p.execDir]) mkdirSync(d, { recursive: true });
     const saved = readState(p);
     const mode: ProxyMode = opts.proxyMode ?? (saved?.datapath.settings.mode as ProxyMode | undefined) ?? 'iptables';
-    const datapath = makeDatapath(mode);
+    const datapath = makeDatapath(opts.datapath ?? savedDatapathName(saved) ?? 'kube-proxy', mode);
+    if (saved && saved.datapath.kind !== datapath.kind) {
+      // kwok's exec rules and kwok-controller's environment are fixed when kwokctl creates the cluster.
+      throw new Error(`lab "${p.name}" runs the ${saved.datapath.kind} datapath; run \`lab down --name ${p.name}\` before switching to ${datapath.kind}`);
+    }
     const apiserverPort = saved?.apiserverPort ?? (await freeLoopbackPort());
     const kubeVersion = saved?.kubeVersion ?? (await kubeVersionOf(bins));
     const server = `https://127.0.0.1:${apiserverPort}`;
@@ -180,6 +199,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
 
     say(`control plane (kwokctl, binary runtime) on ${server}`);
     const config = writeKwokctlConfig(p, { apiserverPort, bins });
+    datapath.patchKwokctlConfig?.(config, p);
     await kwokctlCreate(p, bins, config);
 
     say('apiserver bridge 127.0.0.1 (root ns) <-> netns');
@@ -224,9 +244,10 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     say('tool servers (iperf3 5201/5202, netserver 12865, fortio 8080/9999)');
     await startToolServers(p, bins);
 
-    say('waiting for the datapath, the kube-proxy DaemonSet and the metrics API');
+    const daemonSet = datapath.daemonSet ?? 'kube-proxy';
+    say(`waiting for the datapath, the ${daemonSet} DaemonSet and the metrics API`);
     await datapath.waitReady(ctx, 60_000);
-    await waitDaemonSetReady(kc, 'kube-system', 'kube-proxy', nodes.length, 60_000);
+    await waitDaemonSetReady(kc, 'kube-system', daemonSet, nodes.length, 60_000);
     await waitMetricsApi(kc, 240_000); // metrics-server is slow to become Available on a loaded 2-core machine
 
     const info: LabInfo = {
@@ -359,6 +380,7 @@ export async function labStatus(opts: Pick<LabOptions, 'name'> = {}): Promise<La
     apiserverReady,
     kubeconfigPath: existsSync(p.kubeconfig) ? p.kubeconfig : null,
     proxyMode: (saved?.datapath.settings.mode as ProxyMode | undefined) ?? null,
+    datapath: saved?.datapath ?? null,
     processes,
     strayPids,
   };

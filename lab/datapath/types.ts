@@ -1,10 +1,11 @@
 /**
- * The seam between the lab and the datapath it simulates. Today there is
- * one: a real kube-proxy (iptables or nftables) in the lab's netns. A
- * Cilium simulator plugs in here later: its own Kubernetes objects (the
- * `cilium` DaemonSet, `cilium-config` ConfigMap), its own processes, its
- * own readiness check; the rest of the lab (control plane, nodes, tool
- * servers, exec) does not change.
+ * The seam between the lab and the datapath it simulates: a real kube-proxy
+ * (iptables or nftables) in the lab's netns (kube-proxy.ts), or the Cilium
+ * simulator (cilium-sim.ts): its own Kubernetes objects (the `cilium`
+ * DaemonSet, `cilium-config` ConfigMap, the CiliumNetworkPolicy CRD), its
+ * own processes, its own readiness check, an exec rule for its agent
+ * container; the rest of the lab (control plane, nodes, tool servers, exec)
+ * does not change.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LabNode, LabPaths } from '../config';
@@ -44,4 +45,8 @@ export interface LabDatapath {
   waitReady(ctx: DatapathContext, timeoutMs: number): Promise<void>;
   /** Daemon ids (see lab/procs.ts) owned by this datapath. */
   daemonIds(): string[];
+  /** The kube-system DaemonSet `lab up` waits for (default `kube-proxy`). */
+  readonly daemonSet?: string;
+  /** Extend the kwokctl config file before the cluster is created (e.g. exec rules); optional. */
+  patchKwokctlConfig?(file: string, paths: LabPaths): void;
 }
