@@ -1,0 +1,133 @@
+/**
+ * The Cilium-only paths end to end on the lab in Cilium mode: real
+ * Kubernetes objects (cilium DaemonSet on the kwok nodes, cilium-config,
+ * cilium-operator, the CiliumNetworkPolicy CRD), a SIMULATED agent CLI
+ * (lab/cilium-sim) answering from the cluster's real state, a real
+ * kube-proxy carrying the packets. Real workflows, activities, worker
+ * process and Temporal server.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { labDown, labUp, type LabInfo } from '../../lab/lab';
+import { resolveConfig } from '../../src/config';
+import { runStart } from '../../src/cli/run-input';
+import type { RunResults } from '../../src/domain/results';
+import { approveLbMapFixUpdate, progressQuery } from '../../src/shared';
+import { startTemporal } from '../support/temporal';
+import { eventually } from '../support/workflows';
+import { repoRoot } from '../support/binaries';
+
+const LAB = 'e2ecil';
+let env: TestWorkflowEnvironment;
+let info: LabInfo;
+let kc: KubeConfig;
+let worker: ChildProcess | undefined;
+const queue = `cil-${randomUUID()}`;
+
+before(async () => {
+  await labDown({ name: LAB });
+  [env, info] = await Promise.all([startTemporal(), labUp({ name: LAB, datapath: 'cilium-native' })]);
+  kc = new KubeConfig();
+  kc.loadFromFile(info.kubeconfigPath);
+  worker = spawn(path.join(repoRoot, 'bin/netbench'), ['worker', '--address', env.address, '--task-queue', queue], {
+    env: { ...process.env, KUBECONFIG: info.kubeconfigPath, KUBE_CONTEXT: info.context },
+    stdio: ['ignore', 'ignore', process.env.E2E_VERBOSE ? 'inherit' : 'ignore'],
+  });
+});
+after(async () => {
+  worker?.kill('SIGKILL');
+  await labDown({ name: LAB });
+  await env?.teardown();
+});
+
+/** A small LB map, so a few dozen Services already overflow it (the check reads cilium-config like on a real cluster). */
+async function setLbMapMax(v: string) {
+  const core = kc.makeApiClient(CoreV1Api);
+  const cm = await core.readNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system' });
+  cm.data = { ...(cm.data ?? {}), 'bpf-lb-map-max': v };
+  await core.replaceNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system', body: cm });
+}
+const lbMapMax = async () => (await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system' })).data?.['bpf-lb-map-max'];
+const restartedAt = async () => (await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ name: 'cilium', namespace: 'kube-system' })).spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'];
+
+function start(skip: string, steps = '30') {
+  const config = resolveConfig({
+    env: {
+      IPERF_DURATION: '1', FORTIO_DURATION: '1', ROUNDS: '1', ROUND_SLEEP: '0', SETTLE_FACTOR: '0', METRICS_SETTLE_SECS: '0', METRICS_SAMPLES: '1',
+      KUBECTL_TIMEOUT: '30', SVC_SCALE_STEPS: steps, NETBENCH_SKIP: skip, NETBENCH_TASK_QUEUE: queue,
+    },
+    flags: { dir: mkdtempSync(path.join(os.tmpdir(), 'nb-cil-')) },
+  });
+  const { start: opts } = runStart(config, info.context, true);
+  return env.client.workflow.start('benchmarkRun', { ...opts, workflowId: `cil-${randomUUID()}` });
+}
+
+describe('Cilium-mode lab (simulated agent CLI, real objects): the Cilium-only paths', () => {
+  it('approve: the run waits for approveLbMapFix, patches cilium-config, rolls ds/cilium out and Ready before the scale step; Hubble and policies run', async () => {
+    await setLbMapMax('100');
+    const before = await restartedAt();
+    const h = await start('throughput,latency,metrics');
+    const p = await eventually(async () => (await h.query(progressQuery)).pendingApproval, 240_000, 'the LB-map approval');
+    assert.deepEqual(p, { current: 100, needed: 150, proposed: 300 }, '30 Services × (4 endpoints + 1)');
+    await h.executeUpdate(approveLbMapFixUpdate, { args: [{ approve: true, by: 'e2e' }] });
+    const r = (await h.result()) as RunResults;
+
+    assert.equal(r.status, 'completed', r.failure);
+    assert.equal(r.cluster?.clusterType, 'cilium-native');
+    assert.equal(r.scale.lbMap?.decision, 'approved');
+    assert.equal(r.scale.lbMap?.after, 300);
+    assert.equal(r.scale.trusted, true);
+    assert.equal(await lbMapMax(), '300', 'cilium-config patched');
+    assert.notEqual(await restartedAt(), before, 'ds/cilium was rolled');
+    const ds = await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ name: 'cilium', namespace: 'kube-system' });
+    assert.equal(ds.status?.updatedNumberScheduled, ds.status?.desiredNumberScheduled);
+    assert.equal(ds.status?.numberReady, ds.status?.desiredNumberScheduled, 'rolled out and Ready');
+
+    // ordering, from the parent's history: the rollout completed before the scale-step child was started
+    const events = (await h.fetchHistory()).events ?? [];
+    const scheduled = new Map<string, string>();
+    let rolloutDone = -1;
+    let childStarted = -1;
+    for (const [i, e] of events.entries()) {
+      const s = e.activityTaskScheduledEventAttributes;
+      if (s) scheduled.set(String(e.eventId), s.activityType?.name ?? '');
+      const c = e.activityTaskCompletedEventAttributes;
+      if (c && scheduled.get(String(c.scheduledEventId)) === 'rolloutRestartCilium') rolloutDone = i;
+      if (e.startChildWorkflowExecutionInitiatedEventAttributes && childStarted < 0) childStarted = i;
+    }
+    assert.ok(rolloutDone >= 0 && childStarted > rolloutDone, 'rollout finished before the first scale step started');
+
+    // the other Cilium-only phases ran for real against the objects
+    for (const id of ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy', 'l7_policy']) {
+      const m = r.measurements.find((x) => x.scenario === id);
+      assert.ok(m?.ok, `${id}: ${m?.reason}`);
+    }
+    assert.equal(r.phases.find((x) => x.phase === 'hubble')?.status, 'done');
+    assert.equal(r.scale.steps[0].convergence.metric, 'lb-entries');
+    assert.ok(r.scale.steps[0].convergence.converged, r.scale.steps[0].convergence.reason);
+  });
+
+  it('decline: nothing is patched or restarted, and the large-scale results are marked untrustworthy', async () => {
+    await setLbMapMax('100');
+    const before = await restartedAt();
+    const h = await start('throughput,rps,latency,hubble,networkpolicy,metrics');
+    await eventually(async () => (await h.query(progressQuery)).pendingApproval, 240_000, 'the LB-map approval');
+    await h.executeUpdate(approveLbMapFixUpdate, { args: [{ approve: false, by: 'e2e' }] });
+    const r = (await h.result()) as RunResults;
+    assert.equal(r.status, 'completed', r.failure);
+    assert.equal(r.scale.lbMap?.decision, 'declined');
+    assert.equal(r.scale.trusted, false);
+    assert.match(r.scale.untrustedReason!, /holds 100 entries but 150 are needed; the fix was declined/);
+    assert.equal(await lbMapMax(), '100', 'cilium-config untouched');
+    assert.equal(await restartedAt(), before, 'no rollout');
+    const sa = (await h.describe()).typedSearchAttributes.getAll().find((x) => x.key.name === 'NetbenchTrusted');
+    assert.equal(sa?.value, false, 'the Web UI can filter untrusted runs');
+  });
+});
