@@ -59,8 +59,11 @@ const phasesOf = (calls: StubCall[]) =>
     .filter((s, i, a) => a.indexOf(s) === i);
 
 /** Save a finished run's history for the replay test (commit the file to keep it). */
-async function saveHistory(handle: WorkflowHandle, name: string) {
-  if (!process.env.NETBENCH_RECORD_HISTORIES) return;
+async function saveHistory(handle: WorkflowHandle, what: string) {
+  // NETBENCH_RECORD_HISTORIES=<release tag>, e.g. v0.2: keeps each release's histories side by side
+  const tag = process.env.NETBENCH_RECORD_HISTORIES;
+  if (!tag) return;
+  const name = `${tag}-${what}`;
   const history = await handle.fetchHistory();
   const dir = path.join(repoRoot, 'test/histories');
   mkdirSync(dir, { recursive: true });
@@ -77,7 +80,7 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     const { result, calls, reports } = await withStubWorker({ clusterType: 'kubeproxy-iptables' }, async (start) => {
       const h = await start(input());
       const r = await h.result();
-      await saveHistory(h, 'v0.1-kubeproxy-iptables');
+      await saveHistory(h, 'kubeproxy-iptables');
       const p = await h.query(progressQuery);
       return { r, p };
     });
@@ -116,7 +119,7 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000 }, async (start) => {
       const h = await start(input({ NETBENCH_SKIP: 'throughput,rps,latency' }));
       const r = await h.result();
-      await saveHistory(h, 'v0.1-cilium-native');
+      await saveHistory(h, 'cilium-native');
       return r;
     });
     const seq = calls
@@ -152,7 +155,7 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
       const ans = await h.executeUpdate(approveLbMapFixUpdate, { args: [{ approve: true, by: 'alice' }] });
       assert.equal(ans.accepted, true);
       const r = await h.result();
-      await saveHistory(h, 'v0.1-cilium-lbmap-approved');
+      await saveHistory(h, 'cilium-lbmap-approved');
       return r;
     });
     const n = names(calls);

@@ -8,7 +8,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { repoRoot } from '../support/binaries';
 import { workflowBundle } from '../support/workflows';
@@ -19,6 +22,13 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'index
 const ids: Record<string, string> = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8'));
 
 describe('recorded histories replay on the current workflow code', () => {
+  it('rejects an incompatible change (the check can fail)', async () => {
+    const f = files.find((x) => x.includes('kubeproxy-iptables'))!;
+    const history = historyFromJSON(JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(repoRoot, 'test/workflows/fixtures/incompatible-benchmark.ts'), logger: quiet });
+    await assert.rejects(Worker.runReplayHistory({ workflowBundle }, history, ids[f]), DeterminismViolationError);
+  });
+
   it('has recorded histories to replay', () => {
     assert.ok(files.length >= 3, `expected recorded histories in ${dir}`);
   });
