@@ -232,15 +232,14 @@ export async function runIndexRange(opts: RunIndexRangeOptions): Promise<IndexRa
   const onAbort = () => wakeAll();
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  const timer = opts.onProgress
-    ? setInterval(() => {
-        try {
-          opts.onProgress!(progress());
-        } catch {
-          // A progress sink must not break the run.
-        }
-      }, intervalMs)
-    : undefined;
+  const report = () => {
+    try {
+      opts.onProgress?.(progress());
+    } catch {
+      // A progress sink must not break the run.
+    }
+  };
+  const timer = opts.onProgress ? setInterval(report, intervalMs) : undefined;
   timer?.unref?.();
 
   try {
@@ -251,7 +250,7 @@ export async function runIndexRange(opts: RunIndexRangeOptions): Promise<IndexRa
     if (timer) clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);
     // Final report, also on failure or abort, so a resume starts from the true cursor.
-    opts.onProgress?.(progress());
+    report();
   }
 
   if (failure) throw failure;

@@ -23,6 +23,8 @@ import {
   ServerConfiguration,
   createConfiguration,
   wrapHttpLibrary,
+  type ApiConstructor,
+  type ApiType,
   type ConfigurationOptions,
   type Middleware,
   type ObservableMiddleware,
@@ -58,6 +60,8 @@ export interface KubeClients {
   kubeConfig: KubeConfig;
   core: CoreV1Api;
   discovery: DiscoveryV1Api;
+  /** Any other API group's client, sharing the same connections and credentials. */
+  api<T extends ApiType>(apiClass: ApiConstructor<T>): T;
   /** The API server URL, for messages. */
   server: string;
   /** Close the shared connections (idempotent). */
@@ -230,6 +234,7 @@ export function makeKubeClients(options: KubeClientOptions = {}): KubeClients {
       kubeConfig: kc,
       core: kc.makeApiClient(CoreV1Api),
       discovery: kc.makeApiClient(DiscoveryV1Api),
+      api: (apiClass) => kc.makeApiClient(apiClass),
       server: cluster.server,
       close: async () => {},
     };
@@ -249,6 +254,7 @@ export function makeKubeClients(options: KubeClientOptions = {}): KubeClients {
     kubeConfig: kc,
     core: new CoreV1Api(configuration),
     discovery: new DiscoveryV1Api(configuration),
+    api: (apiClass) => new apiClass(configuration),
     server: cluster.server,
     close: () => conn.close(),
   };
@@ -267,7 +273,7 @@ const userAgent: Middleware = {
  * cancelled activity does not wait for slow requests.
  */
 export function withSignal(signal: AbortSignal | undefined): ConfigurationOptions | undefined {
-  if (!signal || process.env.NB_NOSIG) return undefined;
+  if (!signal) return undefined;
   // Per-call options of the object-parameter API take Observable middleware.
   const mw: ObservableMiddleware = {
     pre: (ctx: RequestContext) => {
