@@ -52,7 +52,7 @@ export interface SimConfig {
   serviceCIDR: string;
   /** Pid file of the process whose /proc figures stand for the agent's (the real kube-proxy). */
   agentPidFile: string;
-  /** kube-proxy's healthz in the lab namespace: 200 once it has programmed the Services. */
+  /** kube-proxy's healthz in the lab namespace (its status.IPv4 appears after the first completed sync). */
   kubeProxyHealthz: string;
 }
 
@@ -208,10 +208,12 @@ class Agent {
   async answer(argv: string[]): Promise<Answer> {
     const [tool, ...args] = argv;
     if (tool === '__ping') {
-      // Ready = the LB view is listed and the real datapath underneath (kube-proxy) has synced.
+      // Ready = the LB view is listed and the real datapath underneath (kube-proxy) has programmed
+      // the Services once. Not healthz's 200/503: that says "keeping up", and a kube-proxy behind
+      // under 30,000 Services still carries the traffic of those it programmed.
       if (!this.lb.isSynced) return fail('Services/EndpointSlices not listed yet\n');
-      const kp = await httpStatus(this.cfg.kubeProxyHealthz);
-      return kp === 200 ? ok('synced\n') : fail(`kube-proxy healthz: ${kp}\n`);
+      const kp = await httpJson(this.cfg.kubeProxyHealthz);
+      return kp?.status?.IPv4?.lastUpdated ? ok('synced\n') : fail(`kube-proxy has not completed a sync yet (healthz: ${JSON.stringify(kp)})\n`);
     }
     if (tool === '__stats') {
       const m = process.memoryUsage();
@@ -299,15 +301,23 @@ class Agent {
   }
 }
 
-/** HTTP status of a GET (0 when nothing answers). */
-function httpStatus(url: string): Promise<number> {
+/** The JSON body of a GET whatever its status (kube-proxy's healthz answers 503 with a body); null when nothing answers. */
+function httpJson(url: string): Promise<{ status?: { IPv4?: { lastUpdated?: string } } } | null> {
   return new Promise((resolve) => {
     const req = http.get(url, { timeout: 3000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          resolve(null);
+        }
+      });
     });
     req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
+    req.on('error', () => resolve(null));
   });
 }
 

@@ -66,6 +66,9 @@ export class LbCache {
   private readonly slices = new Map<string, SliceRec>();
   private readonly slicesOf = new Map<string, Set<string>>();
   private readonly synced = { services: false, endpointslices: false };
+  /** Bumped on every change; frontends() is rebuilt only when it moved (convergence polls ask often). */
+  private version = 0;
+  private built: { version: number; frontends: Frontend[] } | null = null;
   private readonly kc: KubeConfig;
   private readonly log: (msg: string) => void;
 
@@ -89,6 +92,8 @@ export class LbCache {
 
   /** Service frontends with their ready backends, in creation order (the order the map was filled in). */
   frontends(): Frontend[] {
+    if (this.built?.version === this.version) return this.built.frontends;
+    const version = this.version;
     const svcs = [...this.services.entries()].sort(([ka, a], [kb, b]) => a.created - b.created || (ka < kb ? -1 : ka > kb ? 1 : 0));
     const out: Frontend[] = [];
     let revNat = 0;
@@ -99,6 +104,7 @@ export class LbCache {
         out.push({ address: `${s.ip}:${p.port}${p.protocol === 'TCP' ? '' : `/${p.protocol}`}`, revNat: ++revNat, backends: [...backends].sort() });
       }
     }
+    this.built = { version, frontends: out };
     return out;
   }
 
@@ -116,6 +122,7 @@ export class LbCache {
   }
 
   private apply(kind: 'services' | 'endpointslices', type: string, obj: Obj): void {
+    this.version++;
     const key = keyOf(obj);
     if (kind === 'services') {
       const rec = type === 'DELETED' ? null : serviceRecord(obj);
@@ -154,6 +161,7 @@ export class LbCache {
       cont = page.metadata?._continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
     } while (cont);
+    this.version++;
     if (kind === 'services') {
       this.services.clear();
       for (const [k, v] of services) this.services.set(k, v);

@@ -219,7 +219,7 @@ export class CiliumSimDatapath implements LabDatapath {
       podCIDR: POD_CIDR,
       serviceCIDR: SERVICE_CIDR,
       agentPidFile: path.join(p.pidDir, `${KUBE_PROXY}.pid`),
-      // healthzBindAddress of kubeProxyConfigYaml()
+      // healthzBindAddress of kubeProxyConfigYaml(); its status.IPv4 appears after the first sync
       kubeProxyHealthz: 'http://127.0.0.1:10256/healthz',
     };
     writeFileIfChanged(sp.config, JSON.stringify(simConfig, null, 2) + '\n');
