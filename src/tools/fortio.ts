@@ -266,7 +266,8 @@ export function parseFortioJson(text: string, { stderr = '' }: { stderr?: string
   const requested = r.RequestedQPS.trim().toLowerCase();
   return {
     actualQps: r.ActualQPS,
-    okQps: (r.ActualQPS * okCount) / (okCount + errorCount),
+    // No errors: exactly ActualQPS (x*n/n is not always x in floating point).
+    okQps: errorCount === 0 ? r.ActualQPS : (r.ActualQPS * okCount) / (okCount + errorCount),
     requestedQps: requested === 'max' ? 0 : Number(requested) || 0,
     connections: r.NumThreads,
     durationSec: r.ActualDuration / 1e9,
