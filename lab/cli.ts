@@ -2,14 +2,23 @@
  * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables] [--datapath kube-proxy|cilium-native|cilium-overlay]
  * npx tsx lab/cli.ts down [--name NAME]
  * npx tsx lab/cli.ts status [--name NAME] [--json]
+ * npx tsx lab/cli.ts shape --rate 500mbit|--off [--name NAME]
  * (also `netbench lab ...`, through labMain)
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { labDown, labStatus, labUp, type ProxyMode } from './lab';
+import { labDown, labShape, labStatus, labUp, type ProxyMode } from './lab';
+import { shapeRateBits } from './netns';
 import { DATAPATH_NAMES, type DatapathName } from './config';
 
-const USAGE = `usage: lab up|down|status|kubeconfig [--name NAME] [--proxy-mode iptables|nftables] [--datapath ${DATAPATH_NAMES.join('|')}] [--json]`;
+const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--proxy-mode iptables|nftables] [--datapath ${DATAPATH_NAMES.join('|')}] [--json]
+
+  up          start the lab (again: checks and repairs it)
+  down        stop every lab process, remove its network namespace and files
+  status      what runs, the kube-proxy mode, the bandwidth cap
+  kubeconfig  print the lab's kubeconfig path
+  shape       --rate 500mbit: cap the lab datapath's bandwidth (tbf on its loopback), to rehearse
+              a regression; --off lifts the cap. Units bit|kbit|mbit|gbit, at least 1mbit.`;
 
 /** `netbench lab ...` and `tsx lab/cli.ts ...`: returns the exit code, prints errors itself. */
 export async function labMain(argv: string[]): Promise<number> {
@@ -30,6 +39,8 @@ async function dispatch(argv: string[]): Promise<number> {
       'proxy-mode': { type: 'string' },
       datapath: { type: 'string' },
       json: { type: 'boolean', default: false },
+      rate: { type: 'string' },
+      off: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -89,12 +100,29 @@ async function dispatch(argv: string[]): Promise<number> {
         console.log(`lab "${st.name}" is not up`);
         return 1;
       }
-      console.log(`lab "${st.name}": apiserver ${st.apiserverReady ? 'ready' : 'NOT ready'}, netns ${st.netns} ${st.netnsExists ? 'present' : 'MISSING'}, kube-proxy mode ${st.proxyMode ?? '?'}`);
+      console.log(`lab "${st.name}": apiserver ${st.apiserverReady ? 'ready' : 'NOT ready'}, netns ${st.netns} ${st.netnsExists ? 'present' : 'MISSING'}, kube-proxy mode ${st.proxyMode ?? '?'}${st.shape ? `, datapath capped at ${st.shape} (lab shape)` : ''}`);
       if (st.datapath?.settings.datapath) console.log(`  datapath ${st.datapath.settings.datapath} (Cilium simulator over a real kube-proxy)`);
       if (st.kubeconfigPath) console.log(`  KUBECONFIG=${st.kubeconfigPath}`);
       for (const p of st.processes) console.log(`  ${p.running ? 'running' : 'STOPPED'}  ${p.id.padEnd(24)} pid ${p.pid ?? '-'}  ${p.log}`);
       for (const s of st.strayPids) console.log(`  stray    ${s.comm} pid ${s.pid} (in the namespace, not a lab daemon)`);
       return st.apiserverReady ? 0 : 1;
+    }
+    case 'shape': {
+      if ((values.rate === undefined) === !values.off) {
+        console.error('lab shape: give either --rate RATE (e.g. 500mbit) or --off');
+        return 2;
+      }
+      if (values.rate !== undefined) {
+        try {
+          shapeRateBits(values.rate);
+        } catch (err) {
+          console.error(`lab shape: --rate: ${(err as Error).message}`);
+          return 2;
+        }
+      }
+      const now = await labShape({ name, rate: values.off ? undefined : values.rate });
+      console.log(now ? `lab datapath capped at ${now} (netbench lab shape --off lifts it)` : 'lab datapath not capped');
+      return 0;
     }
     default:
       console.error(USAGE);

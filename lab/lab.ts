@@ -37,7 +37,7 @@ import { KubeProxyDatapath } from './datapath/kube-proxy';
 import { CiliumSimDatapath } from './datapath/cilium-sim';
 import type { DatapathContext, LabDatapath } from './datapath/types';
 import { kwokctlCreate, kwokctlDelete, writeKwokctlConfig } from './kwokctl';
-import { commOf, deleteNetns, ensureNetns, netnsExists, netnsPids } from './netns';
+import { commOf, deleteNetns, ensureNetns, loopbackShape, netnsExists, netnsPids, shapeLoopback } from './netns';
 import { checkPrerequisites, type ResolvedBins } from './prereq';
 import { daemonState, knownDaemons, processArgv0, startDaemon, stopDaemon, stopPid, type DaemonState } from './procs';
 import { run } from './run';
@@ -94,6 +94,8 @@ export interface LabStatus {
   processes: DaemonState[];
   /** Processes in the namespace that no pid file accounts for (e.g. a tool still running after its exec ended). */
   strayPids: { pid: number; comm: string }[];
+  /** The bandwidth cap `lab shape` put on the datapath ("500Mbit"), or null. */
+  shape: string | null;
 }
 
 interface SavedState {
@@ -383,5 +385,18 @@ export async function labStatus(opts: Pick<LabOptions, 'name'> = {}): Promise<La
     datapath: saved?.datapath ?? null,
     processes,
     strayPids,
+    shape: hasNetns ? await loopbackShape(p.netns) : null,
   };
+}
+
+/**
+ * `lab shape`: cap the lab datapath's bandwidth (a tbf qdisc on the
+ * namespace's loopback, which every lab flow crosses), or lift the cap with
+ * rate undefined. For rehearsing a regression: the next run measures less.
+ */
+export async function labShape(opts: Pick<LabOptions, 'name'> & { rate?: string }): Promise<string | null> {
+  const p = labPaths(opts.name ?? 'lab');
+  if (!existsSync(p.stateDir)) throw new Error(`lab "${p.name}" is not up (netbench lab up${opts.name ? ` --name ${opts.name}` : ''})`);
+  await shapeLoopback(p.netns, opts.rate);
+  return loopbackShape(p.netns);
 }

@@ -51,3 +51,43 @@ export function commOf(pid: number): string {
     return '?';
   }
 }
+
+/** A tc rate: digits, optional fraction, a unit tc knows (bit, kbit, mbit, gbit). */
+export const SHAPE_RATE = /^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit)$/;
+
+const RATE_UNIT_BITS: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9 };
+
+/** Bits per second of a tc rate such as "500mbit". */
+export function shapeRateBits(rate: string): number {
+  const m = SHAPE_RATE.exec(rate);
+  if (!m) throw new Error(`rate must look like 500mbit or 2gbit (a number and bit|kbit|mbit|gbit), not "${rate}"`);
+  const bits = Number(m[1]) * RATE_UNIT_BITS[m[2]!]!;
+  if (!(bits >= 1e6)) throw new Error(`rate ${rate} is below 1mbit: the lab's control traffic shares this link`);
+  return bits;
+}
+
+/**
+ * Caps everything that crosses the namespace's loopback (every pod-to-pod
+ * and via-Service flow of the lab) at `rate` with a token-bucket qdisc, or
+ * removes the cap (rate undefined). It exists to rehearse a regression: a
+ * run under a cap measures less throughput than the run before it.
+ */
+export async function shapeLoopback(netns: string, rate: string | undefined): Promise<void> {
+  if (!(await netnsExists(netns))) throw new Error(`network namespace ${netns} does not exist (is the lab up?)`);
+  if (rate === undefined) {
+    await run(['ip', 'netns', 'exec', netns, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root'], { allowFailure: true });
+    return;
+  }
+  const bits = shapeRateBits(rate);
+  // The bucket must hold at least one loopback packet (MTU 65,536) and ~10 ms at the rate.
+  const burstBytes = Math.max(256 * 1024, Math.ceil(bits / 8 / 100));
+  await run(['ip', 'netns', 'exec', netns, 'tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'tbf', 'rate', rate, 'burst', String(burstBytes), 'latency', '50ms']);
+}
+
+/** The namespace's current loopback cap ("500Mbit"), or null when there is none. */
+export async function loopbackShape(netns: string): Promise<string | null> {
+  if (!(await netnsExists(netns))) return null;
+  const { stdout } = await run(['ip', 'netns', 'exec', netns, 'tc', 'qdisc', 'show', 'dev', 'lo'], { allowFailure: true });
+  const m = /qdisc tbf \S+ root .*?\brate (\S+)/.exec(stdout);
+  return m ? m[1]! : null;
+}

@@ -7,7 +7,7 @@
  *   netbench cancel ID                  cancel (cleanup still runs)
  *   netbench result ID [--dir DIR]      write summary and report of a finished run
  *   netbench worker [options]           run a worker
- *   netbench lab up|down|status         the local lab cluster
+ *   netbench lab up|down|status|shape   the local lab cluster
  *
  * Bad input exits with status 2 and one message naming every bad field,
  * before anything talks to the cluster or to Temporal.
@@ -49,7 +49,7 @@ Commands:
   compare DIR...     side-by-side "At a glance" table of finished run directories, with a Winner column
   worker             run a netbench worker for one cluster (netbench worker --help)
   setup-namespace    register netbench's search attributes on a Temporal namespace (idempotent)
-  lab up|down|status the local lab: a real control plane, kwok nodes and a kube-proxy datapath on this machine
+  lab up|down|status|shape  the local lab: a real control plane, kwok nodes and a kube-proxy datapath on this machine
   dev-server start|stop|status  a local Temporal dev server with the Web UI (:8233) and netbench's search attributes
 
 Temporal options (every command): --address, --namespace, --ui-url, --tls, --tls-ca, --tls-cert, --tls-key, --tls-server-name, --api-key

@@ -9,6 +9,7 @@ import type { Targets } from '../domain/scenarios';
 import { applyObjects } from '../kube/apply';
 import { isNotFound } from '../kube/client';
 import { abortableSleep as sleep } from '../kube/batches';
+import { waitForNamespaceGone, WaitTimeoutError } from '../kube/waits';
 
 const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
@@ -81,18 +82,22 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig }) {
           if (!isNotFound(err)) throw err;
         }
       }
-      const deadline = Date.now() + (input.timeoutSec ?? 1800) * 1000;
+      // One deadline for all of them, as before: they terminate in parallel.
+      const timeoutMs = (input.timeoutSec ?? 1800) * 1000;
+      const started = Date.now();
       for (const name of input.namespaces) {
-        for (;;) {
-          try {
-            await core.readNamespace({ name });
-          } catch (err) {
-            if (isNotFound(err)) break;
-            throw err;
+        try {
+          await waitForNamespaceGone(core, name, {
+            timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
+            intervalMs: 1000,
+            signal: ctx.cancellationSignal,
+            onTick: () => ctx.heartbeat({ waitingFor: `namespace ${name} to go` }),
+          });
+        } catch (err) {
+          if (err instanceof WaitTimeoutError) {
+            throw new Error(`namespace ${name} still terminating after ${input.timeoutSec ?? 1800}s`);
           }
-          if (Date.now() > deadline) throw new Error(`namespace ${name} still terminating after ${input.timeoutSec ?? 1800}s`);
-          ctx.heartbeat({ waitingFor: `namespace ${name} to go` });
-          await sleep(1000, ctx.cancellationSignal);
+          throw err;
         }
       }
       return { deleted };
