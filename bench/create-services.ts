@@ -12,6 +12,8 @@
  *                                 worker flags "--max-semi-space-size=16 --max-old-space-size=512";
  *                                 pass "" for V8's defaults)
  *       [--http1]                 netbench over HTTP/1.1 instead of HTTP/2
+ *       [--rtt-ms N]              add N ms of round-trip time between each client and the apiserver
+ *                                 (a remote control plane; bench/rtt-proxy.ts), default 0 (loopback)
  *
  * Each method runs against its own freshly started etcd + kube-apiserver
  * (test/support/apiserver.ts), netbench first, then the reference. netbench's activity runs in a separate Node
@@ -28,6 +30,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startApiserver } from '../test/support/apiserver';
+import { startRttProxy, type RttProxy } from './rtt-proxy';
 import { buildDummyEndpoints, buildDummyService } from '../src/domain/services';
 
 /**
@@ -75,6 +78,8 @@ const { values: args } = parseArgs({
     'endpoints-mode': { type: 'string', default: 'endpointslices' },
     'node-options': { type: 'string', default: RECOMMENDED_WORKER_NODE_OPTIONS },
     http1: { type: 'boolean', default: false },
+    // Round-trip time added between each client and the apiserver (a remote control plane), in ms.
+    'rtt-ms': { type: 'string', default: '0' },
     // Internal: run netbench's activity in this process and print a JSON line.
     child: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
@@ -312,16 +317,30 @@ async function main(): Promise<void> {
   if (args.only !== 'netbench') {
     methods.push(['reference', (kc) => benchReference(kc, 'bench-reference', services, objects)]);
   }
+  const rttMs = Number(args['rtt-ms']);
+  if (!(rttMs >= 0)) throw new Error(`--rtt-ms must be a number >= 0, got ${args['rtt-ms']}`);
+  if (rttMs > 0) console.log(`both clients reach the apiserver through a relay that adds ${rttMs} ms of round-trip time (bench/rtt-proxy.ts)`);
   for (const [, bench] of methods) {
     const api = await startApiserver();
+    let proxy: RttProxy | undefined;
     try {
+      let kubeconfig = api.kubeconfigPath;
+      if (rttMs > 0) {
+        const url = new URL(api.server);
+        proxy = await startRttProxy({ host: url.hostname, port: Number(url.port) }, rttMs / 2);
+        kubeconfig = path.join(api.dir, 'kubeconfig-rtt');
+        // Same certificate (issued for 127.0.0.1), another port.
+        writeFileSync(kubeconfig, readFileSync(api.kubeconfigPath, 'utf8').replaceAll(api.server, `https://${url.hostname}:${proxy.port}`), { mode: 0o600 });
+      }
       const serverCpu = () => cpuSecondsOf(api.pids.apiserver) + cpuSecondsOf(api.pids.etcd);
       const before = serverCpu();
-      const figures = await bench(api.kubeconfigPath);
+      const figures = await bench(kubeconfig);
       figures.serverCpuSec = serverCpu() - before;
+      if (rttMs > 0) figures.method += `, +${rttMs} ms RTT`;
       rows.push(figures);
       printRow(figures);
     } finally {
+      await proxy?.close();
       await api.stop();
     }
   }
