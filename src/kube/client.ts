@@ -13,6 +13,7 @@
  * low-level request API.
  */
 import type https from 'node:https';
+import path from 'node:path';
 import {
   ApiException,
   CoreV1Api,
@@ -71,8 +72,16 @@ export interface KubeClients {
 /** Load a kubeconfig from an explicit path/context, or the usual default places. */
 export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
   const kc = new KubeConfig();
-  if (source.kubeconfigPath) kc.loadFromFile(source.kubeconfigPath);
-  else kc.loadFromDefault();
+  // Several files separated by ':' (as in $KUBECONFIG) merge, the first one winning, as kubectl does.
+  const files = source.kubeconfigPath?.split(path.delimiter).filter(Boolean) ?? [];
+  if (files.length) {
+    kc.loadFromFile(files[0]!);
+    for (const f of files.slice(1)) {
+      const more = new KubeConfig();
+      more.loadFromFile(f);
+      kc.mergeConfig(more, true);
+    }
+  } else kc.loadFromDefault();
   if (source.context) {
     if (!kc.getContextObject(source.context)) {
       const known = kc.getContexts().map((c) => c.name).join(', ') || '(none)';
