@@ -11,7 +11,7 @@
  *       [--node-options "..."]    Node/V8 flags of the netbench process (default: the recommended
  *                                 worker flags "--max-semi-space-size=16 --max-old-space-size=512";
  *                                 pass "" for V8's defaults)
- *       [--http1]                 netbench over HTTP/1.1 instead of HTTP/2
+ *       [--http2]                 netbench over HTTP/2 instead of HTTP/1.1 (netbench's default)
  *       [--rtt-ms N]              add N ms of round-trip time between each client and the apiserver
  *                                 (a remote control plane; bench/rtt-proxy.ts), default 0 (loopback)
  *
@@ -77,7 +77,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'endpoints-mode': { type: 'string', default: 'endpointslices' },
     'node-options': { type: 'string', default: RECOMMENDED_WORKER_NODE_OPTIONS },
-    http1: { type: 'boolean', default: false },
+    http2: { type: 'boolean', default: false },
     // Round-trip time added between each client and the apiserver (a remote control plane), in ms.
     'rtt-ms': { type: 'string', default: '0' },
     // Internal: run netbench's activity in this process and print a JSON line.
@@ -107,7 +107,7 @@ async function runNetbenchChild(): Promise<void> {
   const services = int('services', args.services);
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const kube = makeKubeClients({ kubeconfigPath: args.kubeconfig, http2: !args.http1 });
+  const kube = makeKubeClients({ kubeconfigPath: args.kubeconfig, http2: args.http2 });
   const acts = makeServiceActivities({ kube });
   const env = new MockActivityEnvironment();
   const rssBefore = process.memoryUsage().rss;
@@ -191,7 +191,7 @@ async function benchNetbench(kubeconfig: string, namespace: string, services: nu
     `--endpoints=${args.endpoints}`,
     `--endpoints-mode=${args['endpoints-mode']}`,
     ...(args.parallel ? [`--parallel=${args.parallel}`] : []),
-    ...(args.http1 ? ['--http1'] : []),
+    ...(args.http2 ? ['--http2'] : []),
   ];
   const t0 = performance.now();
   const r = await run(process.execPath, nodeArgs);
@@ -211,7 +211,7 @@ async function benchNetbench(kubeconfig: string, namespace: string, services: nu
   const seconds = out.result.seconds;
   return {
     figures: {
-      method: `netbench (${args['endpoints-mode']}, parallel ${args.parallel ?? 'default'}, ${args.http1 ? 'HTTP/1.1' : 'HTTP/2'})`,
+      method: `netbench (${args['endpoints-mode']}, parallel ${args.parallel ?? 'default'}, ${args.http2 ? 'HTTP/2' : 'HTTP/1.1'})`,
       services,
       objects,
       seconds,

@@ -7,7 +7,8 @@ import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kuberne
 import { fixtureObjects, FIXTURE_PODS, type FixtureInput } from '../domain/fixtures';
 import type { Targets } from '../domain/scenarios';
 import { applyObjects } from '../kube/apply';
-import { isNotFound } from '../kube/client';
+import { isNotFound, type KubeClients } from '../kube/client';
+import { purgeDummyObjects } from './services';
 import { abortableSleep as sleep } from '../kube/batches';
 import { waitForNamespaceGone, WaitTimeoutError } from '../kube/waits';
 
@@ -18,7 +19,7 @@ function podProblem(p: V1Pod): string {
   return `${p.metadata?.name}: ${p.status?.phase ?? 'no status'}${waiting ? ` (${waiting})` : ''}`;
 }
 
-export function makeFixtureActivities(deps: { kubeConfig: KubeConfig }) {
+export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pick<KubeClients, 'core' | 'discovery'> }) {
   const kc = deps.kubeConfig;
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
@@ -75,6 +76,11 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig }) {
       const ctx = Context.current();
       const deleted: string[] = [];
       for (const name of input.namespaces) {
+        // Dummy Services first, many at a time: the namespace controller alone takes most of an hour at 30,000.
+        await purgeDummyObjects(deps.kube ?? { core, discovery }, name, {
+          signal: ctx.cancellationSignal,
+          onProgress: (n) => ctx.heartbeat({ deletingDummyServicesIn: name, deleted: n }),
+        });
         try {
           await core.deleteNamespace({ name });
           deleted.push(name);

@@ -50,7 +50,13 @@ export interface KubeClientOptions extends KubeConfigSource {
    * connection carries many requests; with HTTP/1.1 this caps sockets.
    */
   maxConnections?: number;
-  /** Use HTTP/2 when the server offers it (default true). */
+  /**
+   * Use HTTP/2 when the server offers it (default false, or
+   * NETBENCH_KUBE_HTTP2=1). HTTP/1.1 is the default: closing undici 8's
+   * HTTP/2 client sometimes raised an uncaught ClientDestroyedError (an
+   * 'error' event with no listener inside undici), and HTTP/2 was not
+   * measurably faster here (bench/README.md).
+   */
   http2?: boolean;
   /** Give up on a request that has not answered after this long (default 60 s). */
   requestTimeoutMs?: number;
@@ -172,7 +178,8 @@ class ClusterConnection implements SecurityAuthentication {
           keepAliveInitialDelay: 30_000,
         },
         allowH2: this.options.http2,
-        connections: this.options.maxConnections ?? null,
+        // HTTP/1.1: one request per socket, so cap the sockets (activities keep at most a few dozen in flight).
+        connections: this.options.maxConnections ?? (this.options.http2 ? null : 64),
         headersTimeout: this.options.requestTimeoutMs,
         bodyTimeout: this.options.requestTimeoutMs,
         keepAliveTimeout: 30_000,
@@ -249,7 +256,7 @@ export function makeKubeClients(options: KubeClientOptions = {}): KubeClients {
     };
   }
   const conn = new ClusterConnection(kc, {
-    http2: options.http2 ?? true,
+    http2: options.http2 ?? process.env.NETBENCH_KUBE_HTTP2 === '1',
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
     maxConnections: options.maxConnections,
   });

@@ -183,6 +183,18 @@ describe('dummy Service activities on a real kube-apiserver', { timeout: 15 * 60
     await assertExactlyServices(namespace, 5000);
   });
 
+  it('cleans up 5,000 Services page by page from the worker: every Service and EndpointSlice gone, then the namespace', async () => {
+    const namespace = 'scale-slices'; // left by the test above
+    const beats: unknown[] = [];
+    const e = activityEnv();
+    e.on('heartbeat', (d: unknown) => beats.push(d));
+    const r = await runIn(e, () => acts.deleteDummyServices({ namespace, timeoutSeconds: 300 }));
+    assert.equal(r.existed, true);
+    assert.equal(r.deletedServices, 5000);
+    assert.ok(beats.length > 0, 'it heartbeats while deleting');
+    await assert.rejects(kube.core.readNamespace({ name: namespace }), (err: { code?: number }) => err.code === 404);
+  });
+
   it('creates v1 Endpoints (the reference shape) instead of EndpointSlices when endpointsMode is "endpoints"', async () => {
     const namespace = 'scale-endpoints';
     const r = await runIn(activityEnv(), () =>
@@ -327,6 +339,7 @@ describe('dummy Service activities on a real kube-apiserver', { timeout: 15 * 60
       acts.deleteDummyServices({ namespace, timeoutSeconds: 120 }),
     );
     assert.equal(r.existed, true);
+    assert.equal(r.deletedServices, 50, 'the worker deleted the dummy Services itself, not the namespace controller');
     await assert.rejects(kube.core.readNamespace({ name: namespace }), (e: { code?: number }) => e.code === 404);
     assert.deepEqual(await runIn(activityEnv(), () => acts.countDummyServices({ namespace })), {
       services: 0,
@@ -334,6 +347,7 @@ describe('dummy Service activities on a real kube-apiserver', { timeout: 15 * 60
     // Deleting again is fine: nothing to do.
     const again = await runIn(activityEnv(), () => acts.deleteDummyServices({ namespace }));
     assert.equal(again.existed, false);
+    assert.equal(again.deletedServices, 0);
   });
 
   it('re-creates a namespace that is still being deleted, once it is gone', async () => {
