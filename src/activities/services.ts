@@ -147,18 +147,19 @@ export async function purgeDummyObjects(
     }
   };
   let deleted = 0;
-  let cont: string | undefined;
-  do {
+  // Always the first page of what is left: no continue token, which the
+  // apiserver expires after a few minutes (410) while a large purge runs.
+  for (;;) {
     let page;
     try {
-      page = await core.listNamespacedService({ namespace, labelSelector: DUMMY_SELECTOR, limit: 1000, _continue: cont }, reqOpts);
+      page = await core.listNamespacedService({ namespace, labelSelector: DUMMY_SELECTOR, limit: 1000 }, reqOpts);
     } catch (err) {
       if (classifyKubeError(err) === 'not-found') return deleted;
       throw err;
     }
-    const names = page.items.map((x) => x.metadata!.name!);
-    cont = page.metadata?._continue || undefined;
-    if (!names.length) continue;
+    // Objects already being deleted (a finalizer holds them) are the namespace controller's.
+    const names = page.items.filter((x) => !x.metadata?.deletionTimestamp).map((x) => x.metadata!.name!);
+    if (!names.length) return deleted;
     await runIndexRange({
       from: 0,
       to: names.length - 1,
@@ -182,8 +183,7 @@ export async function purgeDummyObjects(
     });
     deleted += names.length;
     opts.onProgress?.(deleted);
-  } while (cont);
-  return deleted;
+  }
 }
 
 export function makeServiceActivities(deps: ServiceActivityDeps) {
