@@ -60,7 +60,7 @@ describe('Temporal operations on the lab (real CLI, dev server, worker process a
     // Throughput only (iperf3 pod-to-pod, via Service, host network): the figures a bandwidth cap changes.
     const created = cli(
       ['schedule', 'create', '--id', id, '--cron', '30 2 * * *', '--tz', 'UTC', '--context', context, '--task-queue', queue, '--dir', dir, '--skip', 'rps,latency,service-scale,metrics'],
-      { IPERF_DURATION: '2', ROUNDS: '1', ROUND_SLEEP: '0', SETTLE_FACTOR: '0', KUBECTL_TIMEOUT: '30' },
+      { IPERF_DURATION: '2', FORTIO_DURATION: '2', ROUNDS: '1', ROUND_SLEEP: '0', SETTLE_FACTOR: '0', KUBECTL_TIMEOUT: '30' },
     );
     assert.equal(created.code, 0, created.err);
     assert.match(created.out, /created schedule/);
