@@ -2,7 +2,7 @@
  * Test workloads up (apply, wait Ready, resolve target IPs) and namespaces
  * down (delete, wait until gone). Heartbeats while waiting.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { fixtureObjects, FIXTURE_PODS, type FixtureInput } from '../domain/fixtures';
 import type { Targets } from '../domain/scenarios';
@@ -77,10 +77,11 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
       const deleted: string[] = [];
       for (const name of input.namespaces) {
         // Dummy Services first, many at a time: the namespace controller alone takes most of an hour at 30,000.
-        await purgeDummyObjects(deps.kube ?? { core, discovery }, name, {
+        const purge = await purgeDummyObjects(deps.kube ?? { core, discovery }, name, {
           signal: ctx.cancellationSignal,
           onProgress: (n) => ctx.heartbeat({ deletingDummyServicesIn: name, deleted: n }),
         });
+        if (purge.skipped) log.warn(`deleteNamespaces: ${name} left to the namespace controller: ${purge.skipped}`);
         try {
           await core.deleteNamespace({ name });
           deleted.push(name);

@@ -7,7 +7,7 @@
  * attempt resumes after `heartbeatDetails.lastIndex`, and "already exists"
  * counts as done, so a crash costs at most the few objects in flight.
  */
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
 import type { V1EndpointSlice, V1Endpoints, V1Namespace, V1Service } from '@kubernetes/client-node';
 import { z } from 'zod';
 import {
@@ -129,13 +129,15 @@ function cancelledFrom(signal: AbortSignal): CancelledFailure {
  * default, one object at a time) 30,000 Services and their EndpointSlices
  * took the best part of an hour; this takes minutes. Missing objects count
  * as done, so it can be repeated after a crash. Returns how many Services it
- * deleted.
+ * deleted; when the worker may not delete Services (deploy/'s default RBAC,
+ * see deploy/rbac-fast-cleanup.yaml) it stops at the first 403 and says so,
+ * and the namespace controller does the work as before.
  */
 export async function purgeDummyObjects(
   kube: Pick<KubeClients, 'core' | 'discovery'>,
   namespace: string,
   opts: { signal: AbortSignal; parallel?: number; onProgress?: (deleted: number) => void },
-): Promise<number> {
+): Promise<{ deleted: number; skipped?: string }> {
   const { core, discovery } = kube;
   const { signal } = opts;
   const reqOpts = withSignal(signal);
@@ -154,33 +156,39 @@ export async function purgeDummyObjects(
     try {
       page = await core.listNamespacedService({ namespace, labelSelector: DUMMY_SELECTOR, limit: 1000 }, reqOpts);
     } catch (err) {
-      if (classifyKubeError(err) === 'not-found') return deleted;
+      if (classifyKubeError(err) === 'not-found') return { deleted };
       throw err;
     }
     // Objects already being deleted (a finalizer holds them) are the namespace controller's.
     const names = page.items.filter((x) => !x.metadata?.deletionTimestamp).map((x) => x.metadata!.name!);
-    if (!names.length) return deleted;
-    await runIndexRange({
-      from: 0,
-      to: names.length - 1,
-      concurrency: opts.parallel ?? 32,
-      signal,
-      // The Service and its EndpointSlice (same name). The reference's v1
-      // Endpoints (SVC_ENDPOINTS_KIND=endpoints) are left to the namespace controller.
-      task: async (i) => {
-        const name = names[i]!;
-        await Promise.all([
-          gone(() => core.deleteNamespacedService({ namespace, name }, reqOpts)),
-          gone(() => discovery.deleteNamespacedEndpointSlice({ namespace, name }, reqOpts)),
-        ]);
-        return 'created';
-      },
-      isRetryable: isRetryableKubeError,
-      describe: (i) => `deleting Service ${namespace}/${names[i]}`,
-      describeError: describeKubeError,
-      progressIntervalMs: 1000,
-      onProgress: (p) => opts.onProgress?.(deleted + p.done),
-    });
+    if (!names.length) return { deleted };
+    try {
+      await runIndexRange({
+        from: 0,
+        to: names.length - 1,
+        concurrency: opts.parallel ?? 32,
+        signal,
+        // The Service and its EndpointSlice (same name). The reference's v1
+        // Endpoints (SVC_ENDPOINTS_KIND=endpoints) are left to the namespace controller.
+        task: async (i) => {
+          const name = names[i]!;
+          await Promise.all([
+            gone(() => core.deleteNamespacedService({ namespace, name }, reqOpts)),
+            gone(() => discovery.deleteNamespacedEndpointSlice({ namespace, name }, reqOpts)),
+          ]);
+          return 'created';
+        },
+        isRetryable: isRetryableKubeError,
+        describe: (i) => `deleting Service ${namespace}/${names[i]}`,
+        describeError: describeKubeError,
+        progressIntervalMs: 1000,
+        onProgress: (p) => opts.onProgress?.(deleted + p.done),
+      });
+    } catch (err) {
+      const code = err instanceof IndexRangeError ? (err.cause as { code?: unknown } | undefined)?.code : undefined;
+      if (code === 403) return { deleted, skipped: `the worker may not delete Services or EndpointSlices (${describeKubeError(err instanceof IndexRangeError ? err.cause : err)})` };
+      throw err;
+    }
     deleted += names.length;
     opts.onProgress?.(deleted);
   }
@@ -317,10 +325,12 @@ export function makeServiceActivities(deps: ServiceActivityDeps) {
     let purged = 0;
     try {
       // The dummy objects first, many at a time (the namespace controller would take an hour at 30,000)...
-      purged = await purgeDummyObjects(deps.kube, input.namespace, {
+      const p = await purgeDummyObjects(deps.kube, input.namespace, {
         signal,
         onProgress: (n) => ctx.heartbeat({ deletedServices: n }),
       });
+      purged = p.deleted;
+      if (p.skipped) log.warn(`deleteDummyServices: left to the namespace controller: ${p.skipped}`);
     } catch (err) {
       if (signal.aborted) throw cancelledFrom(signal);
       if (err instanceof IndexRangeError) throw kubeFailure(`deleting dummy Services in ${input.namespace}`, err.cause);

@@ -399,7 +399,10 @@ describe('deploy/ RBAC on a real kube-apiserver, as the worker\'s ServiceAccount
       const b = await inCtx(() => svc.createDummyServices({ namespace: SCALE, from: 21, to: 25, endpointsPerService: 2, endpointsMode: 'endpoints' }));
       assert.equal(a.created + b.created, 25);
       assert.deepEqual(await inCtx(() => svc.countDummyServices({ namespace: SCALE })), { services: 25 });
-      assert.equal((await inCtx(() => svc.deleteDummyServices({ namespace: SCALE, timeoutSeconds: 60 }))).existed, true);
+      // deploy/rbac.yaml grants no Service delete: the worker's purge stops at the 403 and the namespace controller cleans up.
+      const del = await inCtx(() => svc.deleteDummyServices({ namespace: SCALE, timeoutSeconds: 60 }));
+      assert.equal(del.existed, true);
+      assert.equal(del.deletedServices, 0);
     } finally {
       await kube.close();
     }
