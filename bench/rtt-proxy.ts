@@ -42,17 +42,7 @@ function delayedPipe(from: net.Socket, to: net.Socket, delayMs: number, count: (
   };
   from.on('data', (c: Buffer) => push(c));
   from.on('end', () => push(null));
-  const stop = () => {
-    if (timer) clearTimeout(timer);
-    queue.length = 0;
-  };
-  from.on('close', () => {
-    // A reset (not a clean end) ends the other side at once.
-    if (from.errored || (from as net.Socket & { _hadError?: boolean })._hadError) {
-      stop();
-      to.destroy();
-    }
-  });
+  // A reset is handled in startRttProxy: an error on either socket destroys both.
 }
 
 export async function startRttProxy(target: { host: string; port: number }, oneWayDelayMs: number): Promise<RttProxy> {

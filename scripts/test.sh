@@ -12,16 +12,6 @@ bash scripts/setup.sh all browser
 source scripts/env.sh
 echo "[test] node $(node --version); typecheck"
 npx --no-install tsc --noEmit -p .
-# Files left out of the default run, each with its reason (run them by naming them).
-excluded=(
-)
-if [ $# -gt 0 ]; then files=("$@"); else
-  mapfile -t files < <(find test -name '*.test.ts' | sort)
-  for e in "${excluded[@]}"; do
-    f="${e%%:*}"; echo "[test] left out: $f (${e#*:})"
-    for k in "${!files[@]}"; do [ "${files[$k]}" = "$f" ] && unset 'files[$k]'; done
-  done
-  files=("${files[@]}")
-fi
+if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find test -name '*.test.ts' | sort); fi
 echo "[test] ${#files[@]} test files"
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -76,7 +76,7 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
       const ctx = Context.current();
       const deleted: string[] = [];
       for (const name of input.namespaces) {
-        // Dummy Services first, many at a time: the namespace controller alone takes most of an hour at 30,000.
+        // Dummy Services first, many at a time: the namespace controller alone needed an hour for 20,000 on the lab.
         const purge = await purgeDummyObjects(deps.kube ?? { core, discovery }, name, {
           signal: ctx.cancellationSignal,
           onProgress: (n) => ctx.heartbeat({ deletingDummyServicesIn: name, deleted: n }),
