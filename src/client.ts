@@ -275,9 +275,10 @@ async function cmdResult(argv: string[]) {
   });
 }
 
-async function cmdLab(argv: string[]) {
-  const { labMain } = await import('../lab/cli');
-  return labMain(argv);
+/** The lab is not part of src/: bin/netbench sends `netbench lab ...` to lab/cli.ts. */
+function cmdLab(): number {
+  process.stderr.write('netbench lab: run it through bin/netbench (bin/netbench lab up|down|status|shape), or: npx tsx lab/cli.ts ...\n');
+  return 2;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -303,7 +304,7 @@ export async function main(argv: string[]): Promise<number> {
         return await workerMain(rest);
       }
       case 'lab':
-        return await cmdLab(rest);
+        return cmdLab();
       case 'setup-namespace': {
         const { setupNamespaceMain } = await import('./cli/namespace');
         return await setupNamespaceMain(rest);
@@ -346,7 +347,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
 }
 
 export { DEFAULT_TASK_QUEUE };
