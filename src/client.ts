@@ -21,7 +21,7 @@ import { parseRunArgs, resolveContextName, runStart } from './cli/run-input';
 import { loadKubeConfig } from './kube/client';
 import { connect, missingSearchAttributes, TEMPORAL_FLAGS_HELP, temporalFlagOptions, temporalTargetFrom, workflowUrl, type TemporalTarget } from './cli/connect';
 import { follow, progressLine } from './cli/progress';
-import { approveLbMapFixUpdate, childRunId, clusterTaskQueue, compareProgressQuery, progressQuery, SA, DEFAULT_TASK_QUEUE } from './shared';
+import { approveLbMapFixUpdate, childRunId, clusterTaskQueue, compareProgressQuery, progressQuery, SA, DEFAULT_TASK_QUEUE, WORKFLOW } from './shared';
 import type { RunResults } from './domain/results';
 import { buildSummary } from './domain/summary';
 import { renderSummaryTable } from './report/terminal';
@@ -106,7 +106,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   }
   const { outputDir, start } = runStart(config, contextName, missing.length === 0);
   const workflowId = (values.id as string) ?? `netbench-${contextName.replace(/[^A-Za-z0-9._-]+/g, '-')}-${stamp()}`;
-  const handle = await client.workflow.start<typeof benchmarkRun>('benchmarkRun', { ...start, workflowId });
+  const handle = await client.workflow.start<typeof benchmarkRun>(WORKFLOW.benchmarkRun, { ...start, workflowId });
   process.stdout.write(`started ${workflowId}\n  Web UI: ${workflowUrl(t, workflowId)}\n  output: ${outputDir}\n`);
   if (!values.wait) {
     process.stdout.write(`follow it with: netbench watch ${workflowId}\n`);
@@ -136,7 +136,7 @@ async function runClusters(config: Config, values: Record<string, unknown>, cont
     taskQueue: clusterTaskQueue(config.taskQueue, ctx),
     input: { options: toRunOptions({ ...config, context: ctx, dir: undefined }), outputDir: path.join(root, safeDirName(ctx)), contextName: ctx, searchAttributes: sa },
   }));
-  const handle = await client.workflow.start<typeof compareClusters>('compareClusters', {
+  const handle = await client.workflow.start<typeof compareClusters>(WORKFLOW.compareClusters, {
     taskQueue: config.taskQueue,
     workflowId,
     args: [{ clusters, mode: (values.clusters as 'parallel' | 'sequential') ?? 'sequential', outputDir: root }],

@@ -7,6 +7,17 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { PhaseName } from './config';
 
 export const DEFAULT_TASK_QUEUE = 'netbench';
+
+/**
+ * Workflow type names, as clients, schedules and visibility queries spell
+ * them. Each is the name of the function src/workflows/index.ts exports
+ * (test/unit/shared.test.ts holds the two together).
+ */
+export const WORKFLOW = {
+  benchmarkRun: 'benchmarkRun',
+  serviceScaleStep: 'serviceScaleStep',
+  compareClusters: 'compareClusters',
+} as const;
 /** Workflow id of one cluster's run under a compareClusters parent. */
 export const childRunId = (parentId: string, context: string) => `${parentId}/${context.replace(/[^A-Za-z0-9._-]+/g, '-')}`;
 /** Task queue of one cluster's worker in multi-cluster runs. */
@@ -71,14 +82,7 @@ export const SA = {
   plan: defineSearchAttributeKey('NetbenchPlan', SearchAttributeType.KEYWORD),
 } as const;
 
-/** `--search-attribute Name=Type` arguments for the dev server, and for `temporal operator search-attribute create`. */
-export const SEARCH_ATTRIBUTE_SPECS: { name: string; type: 'Keyword' | 'Int' | 'Bool' }[] = [
-  { name: 'NetbenchCluster', type: 'Keyword' },
-  { name: 'NetbenchClusterType', type: 'Keyword' },
-  { name: 'NetbenchPhase', type: 'Keyword' },
-  { name: 'NetbenchScaleStep', type: 'Int' },
-  { name: 'NetbenchServicesCreated', type: 'Int' },
-  { name: 'NetbenchTrusted', type: 'Bool' },
-  { name: 'NetbenchRegression', type: 'Bool' },
-  { name: 'NetbenchPlan', type: 'Keyword' },
-];
+const SPEC_TYPE = { KEYWORD: 'Keyword', INT: 'Int', BOOL: 'Bool' } as const;
+
+/** `--search-attribute Name=Type` arguments for the dev server, and for `temporal operator search-attribute create` (derived from SA). */
+export const SEARCH_ATTRIBUTE_SPECS: { name: string; type: 'Keyword' | 'Int' | 'Bool' }[] = Object.values(SA).map((k) => ({ name: k.name, type: SPEC_TYPE[k.type] }));

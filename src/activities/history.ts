@@ -6,6 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { headlines, type Headline } from '../domain/regression';
 import type { RunResults } from '../domain/results';
+import { SA, WORKFLOW } from '../shared';
 
 export interface BaselineFound {
   workflowId: string;
@@ -20,7 +21,7 @@ export function makeHistoryActivities(deps: { temporal?: () => Promise<Client> }
       const client = await deps.temporal();
       let id = input.baselineWorkflowId;
       if (!id) {
-        const q = `WorkflowType = 'benchmarkRun' AND ExecutionStatus = 'Completed' AND NetbenchCluster = '${input.cluster.replace(/'/g, "\\'")}' AND NetbenchPlan = '${input.planKey}' AND WorkflowId != '${input.currentWorkflowId.replace(/'/g, "\\'")}'`;
+        const q = `WorkflowType = '${WORKFLOW.benchmarkRun}' AND ExecutionStatus = 'Completed' AND ${SA.cluster.name} = '${input.cluster.replace(/'/g, "\\'")}' AND ${SA.plan.name} = '${input.planKey}' AND WorkflowId != '${input.currentWorkflowId.replace(/'/g, "\\'")}'`;
         for await (const w of client.workflow.list({ query: q })) {
           id = w.workflowId;
           break;

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { renderTextTable } from '../report/table';
+import { SA, WORKFLOW } from '../shared';
 
 export const LIST_HELP = `netbench list: benchmark runs, newest first (Temporal visibility)
 
@@ -26,9 +27,9 @@ const STATUSES = ['Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'T
 
 /** Build the visibility query; throws on bad values (before any call to Temporal). */
 export function listQuery(v: { cluster?: string; type?: string; status?: string; since?: string; until?: string; regression?: boolean; untrusted?: boolean; query?: string }): string {
-  const parts = [`WorkflowType = 'benchmarkRun'`];
-  if (v.cluster) parts.push(`NetbenchCluster = ${quote(v.cluster)}`);
-  if (v.type) parts.push(`NetbenchClusterType = ${quote(v.type)}`);
+  const parts = [`WorkflowType = '${WORKFLOW.benchmarkRun}'`];
+  if (v.cluster) parts.push(`${SA.cluster.name} = ${quote(v.cluster)}`);
+  if (v.type) parts.push(`${SA.clusterType.name} = ${quote(v.type)}`);
   if (v.status) {
     const s = STATUSES.find((x) => x.toLowerCase() === v.status!.toLowerCase());
     if (!s) throw new Error(`--status must be one of ${STATUSES.join(', ')}`);
@@ -41,8 +42,8 @@ export function listQuery(v: { cluster?: string; type?: string; status?: string;
     if (Number.isNaN(t.getTime())) throw new Error(`--${flag} "${d}" is not a date (use ISO 8601, e.g. 2026-11-20)`);
     parts.push(`StartTime ${op} '${t.toISOString()}'`);
   }
-  if (v.regression) parts.push('NetbenchRegression = true');
-  if (v.untrusted) parts.push('NetbenchTrusted = false');
+  if (v.regression) parts.push(`${SA.regression.name} = true`);
+  if (v.untrusted) parts.push(`${SA.trusted.name} = false`);
   if (v.query) parts.push(`(${v.query})`);
   return parts.join(' AND ');
 }

@@ -11,6 +11,7 @@ import { ConfigError } from '../config';
 import { renderTextTable } from '../report/table';
 import { missingSearchAttributes, temporalFlagOptions } from './connect';
 import { parseRunArgs, resolveContextName, runStart } from './run-input';
+import { WORKFLOW } from '../shared';
 
 export const SCHEDULE_HELP = `netbench schedule: benchmark runs on a Temporal Schedule
 
@@ -171,7 +172,7 @@ async function create(argv: string[], connectClient: (values: Record<string, unk
   await client.schedule.create({
     scheduleId,
     spec: { cronExpressions: crons, ...(tz ? { timezone: tz } : {}) },
-    action: { type: 'startWorkflow', workflowType: 'benchmarkRun', workflowId: `${scheduleId}-run`, ...start },
+    action: { type: 'startWorkflow', workflowType: WORKFLOW.benchmarkRun, workflowId: `${scheduleId}-run`, ...start },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: cw },
     state: { paused: !!values.paused, note: `netbench on ${contextName}` },
   });
