@@ -7,8 +7,10 @@
  * better are listed as improvements.
  */
 import type { RunOptions } from '../config';
-import type { Measurement, RunResults } from './results';
+import type { Change, Measurement, RegressionReport, RunResults } from './results';
 import { estimate, pyRound, type Estimate } from './stats';
+
+export type { Change, RegressionReport };
 
 export interface Headline {
   key: string;
@@ -16,27 +18,6 @@ export interface Headline {
   unit: string;
   better: 'higher' | 'lower';
   est: Estimate;
-}
-
-export interface Change {
-  key: string;
-  label: string;
-  unit: string;
-  baseline: number;
-  current: number;
-  changePct: number;
-  basis: 'ci95' | 'tolerance';
-}
-
-export interface RegressionReport {
-  baselineWorkflowId?: string;
-  baselineStartedAt?: string;
-  /** why there is no comparison (first run of this plan, baseline not found, ...) */
-  reason?: string;
-  tolerancePct: number;
-  regressions: Change[];
-  improvements: Change[];
-  compared: number;
 }
 
 /** A short stable key of the options that make two runs comparable. */

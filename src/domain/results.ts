@@ -145,5 +145,28 @@ export interface RunResults {
   component?: ComponentMetrics;
   cleanup?: { done: boolean; skipped: boolean; reason?: string };
   /** comparison with the previous run of the same cluster and plan (or a pinned baseline) */
-  regression?: import('./regression').RegressionReport;
+  regression?: RegressionReport;
+}
+
+/** One headline figure that changed beyond the noise (domain/regression.ts decides). */
+export interface Change {
+  key: string;
+  label: string;
+  unit: string;
+  baseline: number;
+  current: number;
+  changePct: number;
+  basis: 'ci95' | 'tolerance';
+}
+
+/** The run's comparison with a baseline run: part of the record, computed by domain/regression.ts. */
+export interface RegressionReport {
+  baselineWorkflowId?: string;
+  baselineStartedAt?: string;
+  /** why there is no comparison (first run of this plan, baseline not found, ...) */
+  reason?: string;
+  tolerancePct: number;
+  regressions: Change[];
+  improvements: Change[];
+  compared: number;
 }
