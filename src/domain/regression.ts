@@ -8,7 +8,7 @@
  */
 import type { RunOptions } from '../config';
 import type { Change, Measurement, RegressionReport, RunResults } from './results';
-import { estimate, pyRound, type Estimate } from './stats';
+import { beyondNoise, estimate, pyRound, type Estimate } from './stats';
 
 export type { Change, RegressionReport };
 
@@ -76,15 +76,7 @@ export function compareHeadlines(current: Headline[], baseline: Headline[], tole
     if (!b || !b.est.mean) continue;
     compared++;
     const pct = ((c.est.mean - b.est.mean) / b.est.mean) * 100;
-    let significant: boolean;
-    let basis: Change['basis'];
-    if (c.est.ci95 !== undefined && b.est.ci95 !== undefined) {
-      basis = 'ci95';
-      significant = c.est.mean - c.est.ci95 > b.est.mean + b.est.ci95 || c.est.mean + c.est.ci95 < b.est.mean - b.est.ci95;
-    } else {
-      basis = 'tolerance';
-      significant = Math.abs(pct) > tolerancePct;
-    }
+    const { significant, basis } = beyondNoise(c.est, b.est, tolerancePct);
     if (!significant) continue;
     const worse = c.better === 'higher' ? pct < 0 : pct > 0;
     const change: Change = { key: c.key, label: c.label, unit: c.unit, baseline: b.est.mean, current: c.est.mean, changePct: pyRound(pct, 1), basis };

@@ -46,12 +46,46 @@ export function estimate(xs: readonly number[]): Estimate | undefined {
   return e;
 }
 
-/** "12,345 ± 210 (n=3)" or "12,345 (1 sample, no interval)". */
-export function formatEstimate(e: Estimate | undefined, digits = 0, unit = ''): string {
-  if (!e) return 'n/a';
-  const f = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  const u = unit ? ` ${unit}` : '';
-  return e.ci95 === undefined ? `${f(e.mean)}${u} (1 sample)` : `${f(e.mean)} ± ${f(e.ci95)}${u} (n=${e.n})`;
+/**
+ * The one number spelling of figures and intervals: "31,365", "10.43",
+ * "-1,234.5" (our own separators, not toLocaleString: output must not depend
+ * on the machine's ICU data or locale). report/format.ts re-exports it.
+ */
+export function fmtNum(x: number, digits = 0): string {
+  if (!Number.isFinite(x)) return String(x);
+  const fixed = Math.abs(x).toFixed(digits);
+  const [int, frac] = fixed.split('.');
+  const negative = x < 0 && Number(fixed) !== 0;
+  return `${negative ? '-' : ''}${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${frac !== undefined ? `.${frac}` : ''}`;
+}
+
+/** "± 0.05": the half-width of a 95% interval in `digits` decimals. */
+export const ciText = (ci95: number, digits: number): string => `± ${fmtNum(ci95, digits)}`;
+
+/** "± 0.05 (n=3)" with an interval, "1 sample" with one sample, "" with none. */
+export function intervalText(e: { n: number; ci95?: number } | undefined, digits: number): string {
+  if (!e || e.n === 0) return '';
+  return e.ci95 === undefined ? '1 sample' : `${ciText(e.ci95, digits)} (n=${e.n})`;
+}
+
+/** The interval of a figure's samples, spelled as intervalText does. */
+export const samplesInterval = (xs: readonly number[] | undefined, digits: number): string => intervalText(xs && xs.length ? estimate(xs) : undefined, digits);
+
+/**
+ * Is the difference between two figures larger than the noise? With a 95%
+ * interval on both sides: the intervals do not overlap (basis "ci95").
+ * Otherwise: the change from `b` exceeds `tolerancePct` percent of |b|
+ * (basis "tolerance"). The one rule of the regression check and the
+ * comparison's Winner column.
+ */
+export function beyondNoise(
+  a: { mean: number; ci95?: number },
+  b: { mean: number; ci95?: number },
+  tolerancePct: number,
+): { significant: boolean; basis: 'ci95' | 'tolerance' } {
+  if (a.ci95 !== undefined && b.ci95 !== undefined) return { significant: Math.abs(a.mean - b.mean) > a.ci95 + b.ci95, basis: 'ci95' };
+  const rel = (Math.abs(a.mean - b.mean) / Math.abs(b.mean)) * 100;
+  return { significant: Number.isFinite(rel) && rel > tolerancePct, basis: 'tolerance' };
 }
 
 /**

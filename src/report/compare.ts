@@ -16,6 +16,7 @@
  * small-scale baseline (the article's crossover).
  */
 import type { RunResults } from '../domain/results';
+import { beyondNoise } from '../domain/stats';
 import { compareScaleChart } from './charts';
 import { NONE, fmtInt, fmtMargin, fmtPct, fmtQps, oneLine } from './format';
 import { clusterTypeOf, commonSteps, glanceRows, type GlanceCell, type GlanceRow } from './glance';
@@ -76,14 +77,13 @@ export function judgeRow(row: GlanceRow, names: string[], opts: CompareOptions =
   const b = best.c.value;
   const s = second.c.value;
   if (b === s) return { kind: 'tie', leader: best.i, basis: 'equal', text: 'Tie' };
-  if (best.c.ci95 !== undefined && second.c.ci95 !== undefined && best.c.n >= 2 && second.c.n >= 2) {
-    const overlap = Math.abs(b - s) <= best.c.ci95 + second.c.ci95;
-    if (overlap) return { kind: 'tie', leader: best.i, basis: 'ci-overlap', text: 'Tie (95% CIs overlap)' };
-  } else if (row.kind === 'pct') {
-    if (Math.abs(b - s) <= tolPts) return { kind: 'tie', leader: best.i, basis: 'tolerance', text: 'Tie' };
-  } else {
-    const rel = (Math.abs(b - s) / Math.abs(s)) * 100;
-    if (!Number.isFinite(rel) || rel <= tolPct) return { kind: 'tie', leader: best.i, basis: 'tolerance', text: 'Tie' };
+  const withCi = best.c.ci95 !== undefined && second.c.ci95 !== undefined && best.c.n >= 2 && second.c.n >= 2;
+  if (withCi || row.kind !== 'pct') {
+    const noise = beyondNoise({ mean: b, ci95: withCi ? best.c.ci95 : undefined }, { mean: s, ci95: withCi ? second.c.ci95 : undefined }, tolPct);
+    if (!noise.significant) return noise.basis === 'ci95' ? { kind: 'tie', leader: best.i, basis: 'ci-overlap', text: 'Tie (95% CIs overlap)' } : { kind: 'tie', leader: best.i, basis: 'tolerance', text: 'Tie' };
+  } else if (Math.abs(b - s) <= tolPts) {
+    // overhead rows are percentages already: the tolerance is in percentage points
+    return { kind: 'tie', leader: best.i, basis: 'tolerance', text: 'Tie' };
   }
   const basis = best.c.ci95 !== undefined && second.c.ci95 !== undefined ? 'ci-overlap' : 'tolerance';
   let margin: string;

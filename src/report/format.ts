@@ -7,19 +7,13 @@
  * depend on the ICU data or locale of the machine that renders it.
  */
 
+import { fmtNum } from '../domain/stats';
+
 /** Missing value in a table cell (the measurement has no figure). */
 export const NONE = '—';
 
-const group = (digits: string) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-
-/** "31,365", "10.43" (digits after the point), "-1,234.5". */
-export function fmtNum(x: number, digits = 0): string {
-  if (!Number.isFinite(x)) return String(x);
-  const fixed = Math.abs(x).toFixed(digits);
-  const [int, frac] = fixed.split('.');
-  const negative = x < 0 && Number(fixed) !== 0;
-  return `${negative ? '-' : ''}${group(int)}${frac !== undefined ? `.${frac}` : ''}`;
-}
+/** "31,365", "10.43" (digits after the point), "-1,234.5": the spelling lives with the statistics. */
+export { fmtNum };
 
 /** Whole number with separators (truncation is the caller's business). */
 export const fmtInt = (x: number): string => fmtNum(x, 0);

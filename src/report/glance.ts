@@ -7,8 +7,8 @@
  * compareRuns, so a figure reads the same everywhere.
  */
 import type { RunResults } from '../domain/results';
-import { estimate } from '../domain/stats';
-import { fmtGbps, fmtInt, fmtMB, fmtMiB, fmtMs, fmtNum, fmtPct, fmtUs } from './format';
+import { ciText, estimate } from '../domain/stats';
+import { fmtGbps, fmtInt, fmtMB, fmtMiB, fmtMs, fmtPct, fmtUs } from './format';
 import { isCiliumType, viewSummary, type SummaryView } from './summary-view';
 
 export interface GlanceRun {
@@ -157,7 +157,7 @@ function cell(def: RowDef, run: GlanceRun, view: SummaryView): GlanceCell {
   const note = def.note?.(view);
   return {
     applicable, value, n: e?.n ?? interval?.n ?? 1, text: def.format(value),
-    ...(ci95 !== undefined ? { ci95, ciText: `± ${fmtNum(ci95, def.digits)}` } : {}),
+    ...(ci95 !== undefined ? { ci95, ciText: ciText(ci95, def.digits) } : {}),
     ...(note ? { note } : {}),
   };
 }

@@ -13,7 +13,7 @@ import type { PhaseName } from '../config';
 import { referenceSyncSleepSecs } from '../domain/plan';
 import type { Measurement, RunResults } from '../domain/results';
 import { SCENARIOS } from '../domain/scenarios';
-import { estimate } from '../domain/stats';
+import { estimate, intervalText } from '../domain/stats';
 import { SCALE_CHART_FILE, scaleChart } from './charts';
 import { NONE, bytesToMb, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
 import { cellWithInterval, glanceRows } from './glance';
@@ -270,7 +270,7 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
 function withSamples(text: string, samples: number[] | undefined, digits: number): string {
   const e = samples && samples.length ? estimate(samples) : undefined;
   if (!e) return text;
-  return e.ci95 !== undefined ? `${text} ± ${fmtNum(e.ci95, digits)} (n=${e.n})` : `${text} (1 sample)`;
+  return e.ci95 !== undefined ? `${text} ${intervalText(e, digits)}` : `${text} (${intervalText(e, digits)})`;
 }
 
 function scaleSection(

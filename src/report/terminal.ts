@@ -10,7 +10,7 @@
  * back, including one the reference wrote: the netbench block is optional).
  */
 import { SCENARIOS } from '../domain/scenarios';
-import { estimate } from '../domain/stats';
+import { intervalText, samplesInterval } from '../domain/stats';
 import { NONE, bytesToMb, fmtInt, fmtNum, fmtPct, fmtSecs, oneLine, pyList } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { paint, renderTextTable, type Cell, type Column } from './table';
@@ -81,7 +81,7 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
     section('Throughput');
     table(
       ['scenario', '', { header: 'avg', align: 'right' }, 'rounds', { header: '95% CI', align: 'right' }],
-      tp.map(([k, e]) => [k, TITLES.get(k) ?? '', `${fmtNum(e.avg, 2)} Gbps`, pyList(e.gbps ?? [], true), ci(e.gbps, 2)]),
+      tp.map(([k, e]) => [k, TITLES.get(k) ?? '', `${fmtNum(e.avg, 2)} Gbps`, pyList(e.gbps ?? [], true), samplesInterval(e.gbps, 2)]),
     );
     line();
   }
@@ -91,7 +91,7 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
     section('RPS');
     table(
       ['scenario', '', { header: 'avg', align: 'right' }, 'rounds', { header: '95% CI', align: 'right' }],
-      rps.map(([k, e]) => [k, TITLES.get(k) ?? '', `${fmtInt(e.avg_qps)} req/s`, pyList(e.qps ?? [], false), ci(e.qps, 0)]),
+      rps.map(([k, e]) => [k, TITLES.get(k) ?? '', `${fmtInt(e.avg_qps)} req/s`, pyList(e.qps ?? [], false), samplesInterval(e.qps, 0)]),
     );
     line();
   }
@@ -103,7 +103,7 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
     const latCi: Record<string, string> = { tcp_rr_p99_us: 'tcp_rr', tcp_crr_p99_us: 'tcp_crr' };
     const intervalOf = (k: string) => {
       const e = latCi[k] ? nb?.confidence_intervals?.[latCi[k]] : undefined;
-      return e ? `± ${fmtNum(e.ci95, 0)} (n=${e.n})` : '';
+      return intervalText(e, 0);
     };
     const withCi = lat.some(([k]) => intervalOf(k) !== '');
     table(
@@ -245,11 +245,6 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
   return out.join('\n').replace(/\n+$/, '');
 }
 
-function ci(xs: number[] | undefined, digits: number): string {
-  const e = xs && xs.length ? estimate(xs) : undefined;
-  if (!e) return '';
-  return e.ci95 === undefined ? '1 sample' : `± ${fmtNum(e.ci95, digits)} (n=${e.n})`;
-}
 
 function latencyValue(key: string, v: number): string {
   if (key.endsWith('_ms')) return `${fmtNum(v, 2)} ms`;

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSummary, summaryJson } from '../../src/domain/summary';
 import type { Measurement, RunResults } from '../../src/domain/results';
-import { changePct, estimate, pyRound, formatEstimate } from '../../src/domain/stats';
+import { beyondNoise, changePct, estimate, intervalText, pyRound } from '../../src/domain/stats';
 import { buildPlan, lbEntriesNeeded, referenceSyncSleepSecs } from '../../src/domain/plan';
 import { rawFile, scenarioById, SCENARIOS } from '../../src/domain/scenarios';
 import { resolveConfig, toRunOptions } from '../../src/config';
@@ -99,7 +99,16 @@ describe('statistics', () => {
     assert.equal(e.mean, 105);
     assert.ok(Math.abs(e.ci95! - 12.42) < 0.01);
     assert.equal(estimate([5])!.ci95, undefined);
-    assert.equal(formatEstimate(estimate([5])), '5 (1 sample)');
+    assert.equal(intervalText(estimate([5]), 0), '1 sample');
+    assert.equal(intervalText(estimate([100, 110, 105]), 1), '± 12.4 (n=3)');
+    assert.equal(intervalText(undefined, 0), '');
+  });
+  it('a difference is beyond the noise when 95% intervals do not overlap, else beyond the tolerance', () => {
+    assert.deepEqual(beyondNoise({ mean: 100, ci95: 5 }, { mean: 111, ci95: 5 }, 50), { significant: true, basis: 'ci95' });
+    assert.deepEqual(beyondNoise({ mean: 100, ci95: 5 }, { mean: 109, ci95: 5 }, 0), { significant: false, basis: 'ci95' });
+    assert.deepEqual(beyondNoise({ mean: 89 }, { mean: 100, ci95: 5 }, 10), { significant: true, basis: 'tolerance' });
+    assert.deepEqual(beyondNoise({ mean: 91 }, { mean: 100 }, 10), { significant: false, basis: 'tolerance' });
+    assert.deepEqual(beyondNoise({ mean: 1 }, { mean: 0 }, 10), { significant: false, basis: 'tolerance' });
   });
   it('change % is (measured - baseline) / baseline, one decimal', () => {
     assert.equal(changePct(9057, 31365), -71.1);
