@@ -29,6 +29,7 @@ import type { benchmarkRun } from './workflows/benchmark';
 import type { compareClusters, CompareClustersResult } from './workflows/compare';
 import { compareRuns } from './report/compare';
 import { nameRuns, writeRunFiles } from './activities/report';
+import { RESUME_HELP, ResumeRefused, startResume } from './cli/resume';
 
 class UsageError extends Error {}
 
@@ -43,6 +44,7 @@ Commands:
   approve ID         approve the Cilium LB-map capacity fix a run is waiting for
   decline ID         decline it (large-scale results are then marked untrustworthy)
   cancel ID          cancel a run (cleanup and Hubble restore still run)
+  resume ID          continue a failed, timed-out, terminated or cancelled run: adopt what it completed, measure the rest
   result ID          write benchmark-summary.json and report.md of a finished run, print the summary
   list               runs from Temporal visibility, filtered by cluster, type, status, date (netbench list --help)
   schedule ...       nightly runs on a Temporal Schedule: create|list|describe|pause|unpause|trigger|delete
@@ -180,7 +182,20 @@ async function finish(handle: WorkflowHandle, t: TemporalTarget): Promise<number
   });
   if (status === 'COMPLETED') {
     const results = (await handle.result()) as RunResults;
+    if (results.reportFailure) {
+      // The worker could not write the files; the figures are in the run's result, so write them here.
+      process.stderr.write(`⚠ the worker could not write the report files: ${results.reportFailure}\n  writing them from this machine instead\n`);
+      await writeRunFiles(results.outputDir, results).catch((err: Error) =>
+        process.stderr.write(`⚠ could not write them here either (${err.message}): netbench result ${handle.workflowId} --dir DIR\n`),
+      );
+    }
     process.stdout.write(`\n${renderSummaryTable(buildSummary(results), { color: !!process.stdout.isTTY })}\n`);
+    for (const u of (results.undo ?? []).filter((x) => !x.ok)) {
+      process.stderr.write(`⚠ NOT UNDONE: ${u.what}: ${u.reason}\n  do it by hand: ${u.manual}\n`);
+    }
+    if (results.cleanup && !results.cleanup.done && !results.cleanup.skipped) {
+      process.stderr.write(`⚠ cleanup failed: ${results.cleanup.reason}\n  do it by hand: kubectl delete namespace ${results.options.ns} ${results.options.scaleNamespace} (only if netbench created them)\n`);
+    }
     process.stdout.write(`Results: ${results.outputDir}\n  summary: ${path.join(results.outputDir, 'benchmark-summary.json')}\n  report:  ${path.join(results.outputDir, 'report.md')}\n`);
     return 0;
   }
@@ -262,6 +277,29 @@ async function cmdCancel(argv: string[]) {
   });
 }
 
+async function cmdResume(argv: string[]) {
+  const a = idArg('resume', argv, { wait: { type: 'boolean' }, id: { type: 'string' } });
+  if (a.help) {
+    process.stdout.write(RESUME_HELP);
+    return 0;
+  }
+  const t = target(a.values);
+  const client = await connect(t);
+  let handle;
+  try {
+    handle = await startResume(client, a.id, a.values.id as string | undefined);
+  } catch (err) {
+    if (err instanceof ResumeRefused) throw new UsageError(`resume refused: ${err.message}`);
+    throw err;
+  }
+  process.stdout.write(`started ${handle.workflowId}, resuming ${a.id}\n  Web UI: ${workflowUrl(t, handle.workflowId)}\n`);
+  if (!a.values.wait) {
+    process.stdout.write(`follow it with: netbench watch ${handle.workflowId}\n`);
+    return 0;
+  }
+  return finish(handle, t);
+}
+
 async function cmdResult(argv: string[]) {
   return withHandle('result', argv, { dir: { type: 'string' } }, 'netbench result ID [--dir DIR]: write benchmark-summary.json, report.md and netbench-results.json of a finished run (default: its own output directory) and print the summary\n', async (h, v) => {
     const d = await h.describe();
@@ -297,6 +335,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdDecide(false, rest);
       case 'cancel':
         return await cmdCancel(rest);
+      case 'resume':
+        return await cmdResume(rest);
       case 'result':
         return await cmdResult(rest);
       case 'worker': {

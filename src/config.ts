@@ -81,6 +81,9 @@ const dnsLabel = z
   .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: 'must be a DNS label (lowercase letters, digits, "-", at most 63)' });
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
 
+/** Namespaces netbench refuses to run in, whatever the flags say. */
+export const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
+
 /** One row per parameter: where it comes from, its default, its check and its help line. */
 interface ParamDef {
   key: string;
@@ -120,6 +123,7 @@ export const PARAMS = [
   { key: 'fortioImage', env: 'FORTIO_IMAGE', flag: 'fortio-image', default: 'fortio/fortio:latest', schema: nonEmpty, group: 'cluster', help: 'fortio image' },
   { key: 'ns', flag: 'ns', default: 'network-benchmark', schema: dnsLabel, group: 'cluster', help: 'namespace of the test workloads' },
   { key: 'scaleNamespace', env: 'SVC_NAMESPACE', flag: 'svc-namespace', default: 'test-services', schema: dnsLabel, group: 'cluster', help: 'namespace of the dummy Services' },
+  { key: 'useExistingNs', env: 'NETBENCH_USE_EXISTING_NS', flag: 'use-existing-ns', boolean: true, default: false, schema: boolFrom, group: 'cluster', help: 'run in --ns / --svc-namespace even if they already exist and netbench did not create them; netbench then leaves those namespaces as they are (labels, Pod Security level) and removes only its own objects from them. Without it such a run is refused before anything changes' },
   { key: 'context', env: 'KUBE_CONTEXT', flag: 'context', schema: nonEmpty.optional(), group: 'cluster', help: 'kube context (default: the current context)' },
   { key: 'kubeconfig', env: 'KUBECONFIG', flag: 'kubeconfig', schema: nonEmpty.optional(), group: 'cluster', help: 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' },
   { key: 'skipCleanup', flag: 'skip-cleanup', boolean: true, default: false, schema: boolFrom, group: 'cluster', help: 'leave the test workloads and dummy Services in place' },
@@ -154,6 +158,8 @@ export const RunOptionsSchema = z.object({
   fortioImage: z.string(),
   ns: z.string(),
   scaleNamespace: z.string(),
+  /** absent in runs started before 0.3: treated as false */
+  useExistingNs: z.boolean().optional(),
   context: z.string().optional(),
   kubeconfig: z.string().optional(),
   skipCleanup: z.boolean(),
@@ -216,6 +222,12 @@ export function resolveConfig(src: ConfigSources): Config {
     else problems.push(`${origin}=${JSON.stringify(raw)}: ${r.error.issues.map((i) => i.message).join('; ')}`);
   }
   for (const k of fileKeys) problems.push(`config file: unknown key "${k}"`);
+  for (const key of ['ns', 'scaleNamespace'] as const) {
+    const v = out[key];
+    if (typeof v === 'string' && SYSTEM_NAMESPACES.includes(v)) {
+      problems.push(`${key === 'ns' ? '--ns' : 'SVC_NAMESPACE'}="${v}": a Kubernetes system namespace; netbench never runs in one (choose a namespace of its own)`);
+    }
+  }
   if (problems.length === 0) {
     const tooShort = (out.kubectlTimeout as number) <= Math.max(out.iperfDuration as number, out.fortioDuration as number);
     if (tooShort) {

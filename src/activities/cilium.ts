@@ -111,10 +111,31 @@ export function makeCiliumActivities(deps: { kubeConfig: KubeConfig }) {
       }
     },
 
-    async patchLbMapMax(input: { value: number }): Promise<void> {
+    /** Raise bpf-lb-map-max; returns the raw value it replaced (absent: the key was not set) so the run can restore it. */
+    async patchLbMapMax(input: { value: number }): Promise<{ previous?: string }> {
       const cm = await core.readNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system' });
+      const previous = cm.data?.['bpf-lb-map-max'];
       cm.data = { ...(cm.data ?? {}), 'bpf-lb-map-max': String(input.value) };
       await core.replaceNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system', body: cm });
+      return previous === undefined ? {} : { previous };
+    },
+
+    /**
+     * Put one cilium-config key back as it was before the run (remove it if
+     * it was not set) and, if that changed anything, roll the agents so the
+     * running datapath matches the restored config. Idempotent.
+     */
+    async restoreCiliumConfig(input: { key: string; previous?: string; timeoutSec?: number }): Promise<{ changed: boolean }> {
+      const cm = await core.readNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system' });
+      const now = cm.data?.[input.key];
+      if (now === input.previous) return { changed: false };
+      const data = { ...(cm.data ?? {}) };
+      if (input.previous === undefined) delete data[input.key];
+      else data[input.key] = input.previous;
+      cm.data = data;
+      await core.replaceNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system', body: cm });
+      await restartAndWait(input.timeoutSec ?? 300);
+      return { changed: true };
     },
 
     /** rollout restart ds/cilium and deploy/cilium-operator, then wait until the DaemonSet is rolled out and Ready. */

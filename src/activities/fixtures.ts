@@ -3,11 +3,23 @@
  * down (delete, wait until gone). Heartbeats while waiting.
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { fixtureObjects, FIXTURE_PODS, type FixtureInput } from '../domain/fixtures';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import {
+  FIXTURE_PODS,
+  FIXTURE_SERVICES,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_NETBENCH,
+  fixtureObjects,
+  namespaceOwner,
+  namespaceRefusal,
+  type FixtureInput,
+  type NamespaceOwner,
+} from '../domain/fixtures';
+import { DUMMY_SELECTOR } from '../domain/services';
+import { CNP, POLICY_NAMES } from './cilium';
 import type { Targets } from '../domain/scenarios';
 import { applyObjects } from '../kube/apply';
-import { isNotFound, type KubeClients } from '../kube/client';
+import { describeKubeError, isNotFound, type KubeClients } from '../kube/client';
 import { purgeDummyObjects } from './services';
 import { abortableSleep as sleep } from '../kube/batches';
 import { waitForNamespaceGone, WaitTimeoutError } from '../kube/waits';
@@ -23,11 +35,102 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
   const kc = deps.kubeConfig;
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+
+  async function readNamespace(name: string): Promise<V1Namespace | undefined> {
+    try {
+      return await core.readNamespace({ name });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * In a namespace netbench did not create: delete only netbench's own
+   * objects (the fixture pods and Services, its policies, the dummy
+   * Services and their endpoints), each checked for netbench's label, and
+   * wait until the pods are gone. The namespace itself is not touched.
+   */
+  async function removeOwnObjects(namespace: string, signal: AbortSignal, beat: (d: unknown) => void): Promise<number> {
+    let removed = 0;
+    const del = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+        removed++;
+      } catch (err) {
+        if (!isNotFound(err)) throw new Error(`deleting ${what} in namespace ${namespace}: ${describeKubeError(err)}`);
+      }
+    };
+    const purge = await purgeDummyObjects(deps.kube ?? { core, discovery }, namespace, {
+      signal,
+      onProgress: (n) => beat({ deletingDummyServicesIn: namespace, deleted: n }),
+    });
+    if (purge.skipped) throw new Error(`the dummy Services in namespace ${namespace} could not be deleted: ${purge.skipped}`);
+    removed += purge.deleted;
+    // v1 Endpoints of the reference's mode (SVC_ENDPOINTS_KIND=endpoints)
+    for (const e of (await core.listNamespacedEndpoints({ namespace, labelSelector: DUMMY_SELECTOR })).items) {
+      await del(`Endpoints ${e.metadata!.name}`, () => core.deleteNamespacedEndpoints({ namespace, name: e.metadata!.name! }));
+    }
+    const pods = (await core.listNamespacedPod({ namespace, labelSelector: MANAGED_BY_NETBENCH })).items.filter((p) =>
+      (FIXTURE_PODS as readonly string[]).includes(p.metadata?.name ?? ''),
+    );
+    for (const p of pods) await del(`pod ${p.metadata!.name}`, () => core.deleteNamespacedPod({ namespace, name: p.metadata!.name!, gracePeriodSeconds: 0 }));
+    const svcs = (await core.listNamespacedService({ namespace, labelSelector: MANAGED_BY_NETBENCH })).items.filter((x) =>
+      (FIXTURE_SERVICES as readonly string[]).includes(x.metadata?.name ?? ''),
+    );
+    for (const x of svcs) await del(`Service ${x.metadata!.name}`, () => core.deleteNamespacedService({ namespace, name: x.metadata!.name! }));
+    for (const name of Object.values(POLICY_NAMES)) {
+      let cnp: { metadata?: { labels?: Record<string, string> } } | undefined;
+      try {
+        cnp = (await custom.getNamespacedCustomObject({ ...CNP, namespace, name })) as typeof cnp;
+      } catch (err) {
+        if (isNotFound(err)) continue; // no such policy, or no Cilium CRD at all
+        throw new Error(`reading CiliumNetworkPolicy ${name} in namespace ${namespace}: ${describeKubeError(err)}`);
+      }
+      if (cnp?.metadata?.labels?.[MANAGED_BY_LABEL] !== 'netbench') continue;
+      await del(`CiliumNetworkPolicy ${name}`, () => custom.deleteNamespacedCustomObject({ ...CNP, namespace, name }));
+    }
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const left = (await core.listNamespacedPod({ namespace, labelSelector: MANAGED_BY_NETBENCH })).items.filter((p) =>
+        (FIXTURE_PODS as readonly string[]).includes(p.metadata?.name ?? ''),
+      );
+      if (!left.length) break;
+      if (Date.now() > deadline) throw new Error(`netbench's pods in namespace ${namespace} still terminating after 300 s: ${left.map((p) => p.metadata?.name).join(', ')}`);
+      beat({ waitingFor: `netbench's pods in ${namespace} to go`, left: left.length });
+      await sleep(1000, signal);
+    }
+    return removed;
+  }
 
   return {
+    /**
+     * Before anything changes: may the run use its namespaces? One that
+     * exists without netbench's label is the user's: refused unless the user
+     * said --use-existing-ns, and then it is never deleted or relabelled.
+     */
+    async claimNamespaces(input: { workloads: string; services: string; useExisting: boolean }): Promise<{ owners: Record<string, NamespaceOwner> }> {
+      const owners: Record<string, NamespaceOwner> = {};
+      const problems: string[] = [];
+      for (const [name, role] of [[input.workloads, 'workloads'], [input.services, 'services']] as const) {
+        const ns = await readNamespace(name);
+        owners[name] = namespaceOwner(ns);
+        const why = namespaceRefusal(name, ns, { useExisting: input.useExisting, role });
+        if (why) problems.push(why);
+        else if (ns?.status?.phase === 'Terminating' && owners[name] === 'user') {
+          problems.push(`namespace "${name}" is being deleted by someone else; choose another one. Nothing was changed.`);
+        }
+      }
+      if (problems.length) throw ApplicationFailure.nonRetryable([...new Set(problems)].join('\n'), 'NamespaceRefused');
+      return { owners };
+    },
+
     async deployFixtures(input: FixtureInput & { readyTimeoutSec: number }): Promise<Targets> {
       const ctx = Context.current();
-      await applyObjects(kc, fixtureObjects(input));
+      // A namespace that existed before the run and is not netbench's is used as it is.
+      const createNamespace = namespaceOwner(await readNamespace(input.ns)) !== 'user';
+      await applyObjects(kc, fixtureObjects(input, { createNamespace }));
       const deadline = Date.now() + input.readyTimeoutSec * 1000;
       let pods: V1Pod[] = [];
       for (;;) {
@@ -71,11 +174,25 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
       return targets;
     },
 
-    /** Delete namespaces and wait until they are gone (heartbeating), so a next run starts clean. */
-    async deleteNamespaces(input: { namespaces: string[]; timeoutSec?: number }): Promise<{ deleted: string[] }> {
+    /**
+     * Delete netbench's namespaces and wait until they are gone (heartbeating),
+     * so a next run starts clean. A namespace netbench did not create (no
+     * netbench label: the user's, used with --use-existing-ns) is never
+     * deleted: only netbench's own objects are removed from it.
+     */
+    async deleteNamespaces(input: { namespaces: string[]; timeoutSec?: number }): Promise<{ deleted: string[]; kept?: { namespace: string; removedObjects: number }[] }> {
       const ctx = Context.current();
       const deleted: string[] = [];
-      for (const name of input.namespaces) {
+      const kept: { namespace: string; removedObjects: number }[] = [];
+      const ours: string[] = [];
+      for (const name of [...new Set(input.namespaces)]) {
+        const owner = namespaceOwner(await readNamespace(name));
+        if (owner === 'absent') continue;
+        if (owner === 'user') {
+          kept.push({ namespace: name, removedObjects: await removeOwnObjects(name, ctx.cancellationSignal, (d) => ctx.heartbeat(d)) });
+          continue;
+        }
+        ours.push(name);
         // Dummy Services first, many at a time: the namespace controller alone needed an hour for 20,000 on the lab.
         const purge = await purgeDummyObjects(deps.kube ?? { core, discovery }, name, {
           signal: ctx.cancellationSignal,
@@ -92,7 +209,7 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
       // One deadline for all of them, as before: they terminate in parallel.
       const timeoutMs = (input.timeoutSec ?? 1800) * 1000;
       const started = Date.now();
-      for (const name of input.namespaces) {
+      for (const name of ours) {
         try {
           await waitForNamespaceGone(core, name, {
             timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
@@ -107,7 +224,7 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
           throw err;
         }
       }
-      return { deleted };
+      return kept.length ? { deleted, kept } : { deleted };
     },
   };
 }

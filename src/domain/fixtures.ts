@@ -55,8 +55,56 @@ const PODS: PodDef[] = [
 /** Container name of each fixture pod (for exec). */
 export const FIXTURE_CONTAINER: Record<string, string> = Object.fromEntries(PODS.map((p) => [p.name, p.container]));
 
-export function fixtureObjects(f: FixtureInput): KubernetesObject[] {
-  const labels = (role: string) => ({ app: 'benchmark', role, 'app.kubernetes.io/managed-by': 'netbench' });
+/** The label every object netbench creates carries (namespaces, pods, Services, policies). */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_NETBENCH = `${MANAGED_BY_LABEL}=netbench`;
+/** The Pod Security label netbench sets on a workload namespace it creates. */
+export const PSA_ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
+/** The fixture Services (besides the pods in FIXTURE_PODS). */
+export const FIXTURE_SERVICES = ['iperf-service', 'fortio-service'] as const;
+
+/**
+ * Whose a namespace is: `absent` (netbench will create it), `netbench` (it
+ * carries netbench's label: created by a run, e.g. one left with
+ * --skip-cleanup) or `user` (it existed before and netbench did not make it:
+ * never deleted, relabelled or given another Pod Security level).
+ */
+export type NamespaceOwner = 'absent' | 'netbench' | 'user';
+export function namespaceOwner(ns: { metadata?: { labels?: Record<string, string> } } | undefined): NamespaceOwner {
+  if (!ns) return 'absent';
+  return ns.metadata?.labels?.[MANAGED_BY_LABEL] === 'netbench' ? 'netbench' : 'user';
+}
+
+/**
+ * Why netbench may not use a namespace that already exists (undefined: it may).
+ * `useExisting` is the user's explicit --use-existing-ns.
+ */
+export function namespaceRefusal(
+  name: string,
+  ns: { metadata?: { labels?: Record<string, string> } } | undefined,
+  opts: { useExisting: boolean; role: 'workloads' | 'services' },
+): string | undefined {
+  if (namespaceOwner(ns) !== 'user') return undefined;
+  const flag = opts.role === 'workloads' ? '--ns' : '--svc-namespace (SVC_NAMESPACE)';
+  if (!opts.useExisting) {
+    return (
+      `namespace "${name}" (${flag}) already exists and netbench did not create it (no ${MANAGED_BY_NETBENCH} label). ` +
+      `netbench deletes the namespaces it creates when a run ends, so it will not use one it did not create unless told to: ` +
+      `choose another ${flag}, or pass --use-existing-ns to run in it (netbench then removes only its own objects and leaves the namespace as it is). Nothing was changed.`
+    );
+  }
+  const level = ns?.metadata?.labels?.[PSA_ENFORCE_LABEL];
+  if (opts.role === 'workloads' && level && level !== 'privileged') {
+    return (
+      `namespace "${name}" enforces Pod Security level "${level}", but the node-level tests need hostNetwork pods (level "privileged"), ` +
+      `and netbench does not change a namespace it did not create. Choose another --ns (netbench creates it), or have its owner allow privileged pods. Nothing was changed.`
+    );
+  }
+  return undefined;
+}
+
+export function fixtureObjects(f: FixtureInput, opts: { createNamespace?: boolean } = {}): KubernetesObject[] {
+  const labels = (role: string) => ({ app: 'benchmark', role, [MANAGED_BY_LABEL]: 'netbench' });
   // The node-level pods use hostNetwork and hostPorts: clusters that enforce the baseline or
   // restricted Pod Security level would reject them, so the benchmark namespace asks for privileged.
   const ns = {
@@ -88,5 +136,7 @@ export function fixtureObjects(f: FixtureInput): KubernetesObject[] {
     metadata: { name, namespace: f.ns, labels: { 'app.kubernetes.io/managed-by': 'netbench' } },
     spec: { type: 'ClusterIP', selector: { app: 'benchmark', role }, ports: [{ port, targetPort: port, protocol: 'TCP' }] },
   });
-  return [ns, ...pods, svc('iperf-service', 'iperf-server', 5201), svc('fortio-service', 'fortio-server', 8080)] as KubernetesObject[];
+  const objects = [...pods, svc(FIXTURE_SERVICES[0], 'iperf-server', 5201), svc(FIXTURE_SERVICES[1], 'fortio-server', 8080)];
+  // A namespace that existed before the run (--use-existing-ns) is left exactly as it is.
+  return (opts.createNamespace === false ? objects : [ns, ...objects]) as KubernetesObject[];
 }

@@ -46,6 +46,8 @@ export interface Measurement {
   file: string;
   seconds?: number;
   attempts?: number;
+  /** measured by this earlier run and adopted when this run resumed it */
+  adoptedFrom?: string;
 }
 
 export interface Convergence {
@@ -71,6 +73,8 @@ export interface ScaleStepResult {
   /** -A KUBE-SERVICES rules in the nat table (iptables) */
   kubeServicesChain?: number;
   measurements: Measurement[];
+  /** measured by this earlier run and adopted when this run resumed it */
+  adoptedFrom?: string;
 }
 
 export interface ResourceStats {
@@ -103,6 +107,14 @@ export interface ComponentMetrics {
   failures: { what: string; reason: string }[];
 }
 
+export interface UndoRecord {
+  what: string;
+  ok: boolean;
+  reason?: string;
+  /** what to do by hand when it failed */
+  manual?: string;
+}
+
 export interface LbMapCheck {
   current: number;
   needed: number;
@@ -128,6 +140,16 @@ export interface RunResults {
   finishedAt?: string;
   status: 'completed' | 'cancelled' | 'failed';
   failure?: string;
+  /**
+   * What netbench changed in the cluster and put back at the end (Hubble,
+   * policies, the LB-map size), each with its outcome; a failed one carries
+   * what the user must do by hand.
+   */
+  undo?: UndoRecord[];
+  /** this run resumed an earlier one: what it adopted from it */
+  resumedFrom?: import('./resume').ResumeRecord;
+  /** the worker could not write the report files (the CLI writes them instead, and says so) */
+  reportFailure?: string;
   options: RunOptions;
   outputDir: string;
   cluster?: ClusterFacts;
@@ -143,7 +165,13 @@ export interface RunResults {
   };
   resources: ResourceStats[];
   component?: ComponentMetrics;
-  cleanup?: { done: boolean; skipped: boolean; reason?: string };
+  cleanup?: {
+    done: boolean;
+    skipped: boolean;
+    reason?: string;
+    /** namespaces that existed before the run (--use-existing-ns): kept, only netbench's objects removed */
+    kept?: { namespace: string; removedObjects: number }[];
+  };
   /** comparison with the previous run of the same cluster and plan (or a pinned baseline) */
   regression?: RegressionReport;
 }

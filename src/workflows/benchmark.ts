@@ -20,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import type { PhaseName, RunOptions } from '../config';
 import { buildPlan, isCilium, lbEntriesNeeded, roundsOf, scenariosOf, type Plan } from '../domain/plan';
-import type { ClusterFacts, LbMapCheck, Measurement, PhaseRecord, RunResults } from '../domain/results';
+import type { ClusterFacts, LbMapCheck, Measurement, PhaseRecord, RunResults, UndoRecord } from '../domain/results';
 import { scenarioById, scenarioLabel, WARMUP, type Scenario, type Targets } from '../domain/scenarios';
 import {
   approveLbMapFixUpdate,
@@ -34,6 +34,7 @@ import {
 import { clusterActivities, failureReason, formatFigure, longActivities, measureOnce, pause, settle, type MeasureContext } from './common';
 import { scaleChildOptions, serviceScaleStep } from './scale';
 import { compareHeadlines, headlines, planKey, type RegressionReport } from '../domain/regression';
+import { AdoptedWork } from '../domain/resume';
 
 export interface BenchmarkInput {
   options: RunOptions;
@@ -43,6 +44,8 @@ export interface BenchmarkInput {
   contextName: string;
   /** keep netbench's search attributes current (the client checks they are registered) */
   searchAttributes?: boolean;
+  /** continue this unfinished run: adopt what it completed, measure only what is missing (netbench resume) */
+  resume?: { fromWorkflowId: string };
 }
 
 /** `{date}` / `{datetime}` in the output directory (scheduled runs) become the run's start time, UTC. */
@@ -158,9 +161,35 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
   };
 
   let hubbleDisabled = false;
+  /** a policy netbench applied and has not deleted yet */
+  let policyApplied: 'l3l4' | 'l7' | undefined;
+  /** bpf-lb-map-max as it was before netbench raised it ({ previous: undefined }: the key was not set) */
+  let lbMapBefore: { previous?: string } | undefined;
+  const undone: UndoRecord[] = [];
+  /** One undo step: its own retries are the activity's; what still fails is recorded with what to do by hand. */
+  const undo = async (what: string, manual: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      undone.push({ what, ok: true });
+    } catch (err) {
+      undone.push({ what, ok: false, reason: failureReason(err), manual });
+    }
+  };
   let hubbleNote: string | undefined;
   let plan: Plan | undefined;
   let cancelled: unknown;
+  let refusedBeforeChanges = false;
+  let adopted = new AdoptedWork(undefined);
+  /** every (scenario, round) of a phase */
+  const roundsOfPhase = (phase: PhaseName) => scenariosOf(phase).flatMap((s) => Array.from({ length: roundsOf(s, o.rounds) }, (_, i) => ({ scenario: s.id, round: i + 1 })));
+  /** A phase whose every round an earlier run measured: record those figures, run nothing. */
+  const adoptWhole = (phase: PhaseName): boolean => {
+    if (!adopted.hasAll(roundsOfPhase(phase))) return false;
+    enter(phase);
+    for (const r of roundsOfPhase(phase)) record(scenarioById(r.scenario), adopted.take(r.scenario, r.round)!);
+    phaseRecord(phase, 'done', `adopted from ${adopted.adopted!.fromWorkflowId}`);
+    return true;
+  };
   try {
     // ---- 1-3. prerequisites, cluster type, context record ------------------------
     enter('inspect');
@@ -178,6 +207,24 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     progress.phasesLeft = plan.phases.filter((p) => p.run).map((p) => p.phase);
     for (const p of plan.phases.filter((x) => !x.run)) phaseRecord(p.phase, 'skipped', p.reason);
     const runs = (phase: PhaseName) => plan!.phases.find((p) => p.phase === phase)?.run ?? false;
+
+    // ---- namespaces: a user's namespace is never taken over by mistake (added in 0.3) ----
+    if (patched('netbench-namespace-claim')) {
+      refusedBeforeChanges = true; // until the claim succeeds: a refused run has nothing to clean up
+      await clusterActivities(`check namespaces ${o.ns} and ${o.scaleNamespace} are netbench's to use`).claimNamespaces({
+        workloads: o.ns,
+        services: o.scaleNamespace,
+        useExisting: o.useExistingNs ?? false,
+      });
+      refusedBeforeChanges = false;
+    }
+
+    // ---- resume: what the unfinished run completed is adopted, not measured again ---
+    if (input.resume) {
+      adopted = new AdoptedWork(
+        await clusterActivities(`adopt what ${input.resume.fromWorkflowId} completed`).loadResumable({ workflowId: input.resume.fromWorkflowId }),
+      );
+    }
 
     // ---- 4-5. test workloads ------------------------------------------------------
     enter('deploy');
@@ -210,6 +257,11 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
         : Promise.resolve();
       for (const s of scenariosOf(phase)) {
         for (let r = 1; r <= roundsOf(s, o.rounds); r++) {
+          const prior = adopted.take(s.id, r);
+          if (prior) {
+            record(s, prior);
+            continue;
+          }
           progress.scenario = scenarioLabel(s, r, o.rounds);
           showDetails();
           record(s, await measureOnce(ctx, s, r));
@@ -222,7 +274,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     };
 
     // ---- 6. throughput (with warm-up) ----------------------------------------------------
-    if (runs('throughput')) {
+    if (runs('throughput') && !adoptWhole('throughput')) {
       enter('throughput');
       await measureOnce(ctx, WARMUP, 1); // output discarded, as in the reference
       await settle(o, 5, 'after warm-up');
@@ -230,15 +282,15 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       await settle(o, 10, 'settle after throughput');
     }
     // ---- 7. RPS ------------------------------------------------------------------------------
-    if (runs('rps')) {
+    if (runs('rps') && !adoptWhole('rps')) {
       await runPhase('rps', true);
       await settle(o, 10, 'settle after RPS');
     }
     // ---- 8. latency ---------------------------------------------------------------------------
-    if (runs('latency')) await runPhase('latency', false);
+    if (runs('latency') && !adoptWhole('latency')) await runPhase('latency', false);
 
     // ---- 9. Hubble overhead (Cilium only) ----------------------------------------------------------
-    if (runs('hubble')) {
+    if (runs('hubble') && !adoptWhole('hubble')) {
       enter('hubble');
       const one = async (id: string) => {
         const s = scenarioById(id);
@@ -258,7 +310,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     }
 
     // ---- 10. NetworkPolicy overhead (Cilium only) ---------------------------------------------------
-    if (runs('networkpolicy')) {
+    if (runs('networkpolicy') && !adoptWhole('networkpolicy')) {
       enter('networkpolicy');
       const one = async (id: string) => {
         const s = scenarioById(id);
@@ -267,15 +319,19 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       };
       const act = clusterActivities();
       await one('no_policy');
+      policyApplied = 'l3l4';
       await clusterActivities('apply L3/L4 CiliumNetworkPolicy').applyPolicy({ ns: o.ns, kind: 'l3l4' });
       await settle(o, 10, 'L3/L4 policy: settle');
       await one('l3l4_policy');
       await act.deletePolicy({ ns: o.ns, kind: 'l3l4' });
+      policyApplied = undefined;
       await settle(o, 5, 'policy removed: settle');
+      policyApplied = 'l7';
       await clusterActivities('apply L7 CiliumNetworkPolicy (HTTP GET rule)').applyPolicy({ ns: o.ns, kind: 'l7' });
       await settle(o, 30, 'L7 policy: Envoy start');
       await one('l7_policy');
       await act.deletePolicy({ ns: o.ns, kind: 'l7' });
+      policyApplied = undefined;
       await settle(o, 10, 'policy removed: settle');
       phaseRecord('networkpolicy', 'done');
     }
@@ -286,6 +342,16 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       if (isCilium(cluster.clusterType)) results.scale.lbMap = await lbMapCapacity();
       let fromCount = 0;
       for (const svcCount of o.svcScaleSteps) {
+        const prior = adopted.step(svcCount);
+        if (prior) {
+          // Measured by the earlier run. Its Services may be gone (its cleanup ran): the next
+          // measured step creates every Service up to its count (what exists counts as done).
+          results.scale.steps.push(prior);
+          progress.done += 1 + prior.measurements.length;
+          progress.servicesCreated = svcCount;
+          fromCount = 0;
+          continue;
+        }
         progress.scaleStep = svcCount;
         upsert({ scaleStep: svcCount });
         showDetails();
@@ -359,22 +425,51 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     // Cleanup and the report run even when the run is cancelled.
     await CancellationScope.nonCancellable(async () => {
       if (hubbleDisabled) {
-        await longActivities('restore Hubble (enable-hubble=true)').setHubble({ enabled: true }).catch(() => undefined);
+        await undo('Hubble back on (enable-hubble=true in cilium-config)', 'kubectl -n kube-system patch configmap cilium-config -p \'{"data":{"enable-hubble":"true"}}\' && kubectl -n kube-system rollout restart ds/cilium', () =>
+          longActivities('restore Hubble (enable-hubble=true)').setHubble({ enabled: true }),
+        );
+      }
+      if (policyApplied && patched('netbench-undo-policy')) {
+        const kind = policyApplied;
+        await undo(`CiliumNetworkPolicy ${kind} removed`, `kubectl -n ${o.ns} delete ciliumnetworkpolicy -l app.kubernetes.io/managed-by=netbench`, () =>
+          clusterActivities(`remove the ${kind} CiliumNetworkPolicy`).deletePolicy({ ns: o.ns, kind }),
+        );
       }
       enter('cleanup');
       if (o.skipCleanup) {
         results.cleanup = { done: false, skipped: true, reason: '--skip-cleanup' };
+      } else if (refusedBeforeChanges) {
+        results.cleanup = { done: false, skipped: true, reason: 'nothing to clean up: the run stopped before it created anything' };
       } else {
         try {
-          await longActivities(`delete namespaces ${o.ns} and ${o.scaleNamespace}`).deleteNamespaces({ namespaces: [o.ns, o.scaleNamespace] });
-          results.cleanup = { done: true, skipped: false };
+          const gone = await longActivities(`delete namespaces ${o.ns} and ${o.scaleNamespace}`).deleteNamespaces({ namespaces: [o.ns, o.scaleNamespace] });
+          results.cleanup = { done: true, skipped: false, ...(gone.kept?.length ? { kept: gone.kept } : {}) };
         } catch (err) {
           results.cleanup = { done: false, skipped: false, reason: failureReason(err) };
         }
       }
+      // The LB map goes back to its size only once the dummy Services are gone (it must hold them until then).
+      if (lbMapBefore) {
+        const before = lbMapBefore.previous;
+        await undo(
+          `cilium-config bpf-lb-map-max back to ${before ?? '(unset)'}, Cilium restarted`,
+          before === undefined
+            ? `kubectl -n kube-system patch configmap cilium-config --type=json -p '[{"op":"remove","path":"/data/bpf-lb-map-max"}]' && kubectl -n kube-system rollout restart ds/cilium`
+            : `kubectl -n kube-system patch configmap cilium-config -p '{"data":{"bpf-lb-map-max":"${before}"}}' && kubectl -n kube-system rollout restart ds/cilium`,
+          () => longActivities('restore bpf-lb-map-max, roll the agents').restoreCiliumConfig({ key: 'bpf-lb-map-max', previous: before, timeoutSec: 300 }),
+        );
+      }
+      if (undone.length) results.undo = undone;
+      const resumed = adopted.record();
+      if (resumed) results.resumedFrom = resumed;
       enter('report');
       results.finishedAt = new Date(Date.now()).toISOString();
-      await clusterActivities('write benchmark-summary.json and report.md').writeReport({ results }).catch(() => undefined);
+      try {
+        await clusterActivities('write benchmark-summary.json and report.md').writeReport({ results });
+      } catch (err) {
+        // The run's figures are in its result; the CLI writes the files from there (netbench result) and says why.
+        results.reportFailure = failureReason(err);
+      }
       enter('done');
     });
   }
@@ -433,7 +528,8 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     const check: LbMapCheck = { current, needed, proposed, decision, applied: false, ...(decidedBy ? { decidedBy } : {}) };
     if (decision === 'auto' || decision === 'approved') {
       try {
-        await clusterActivities(`patch cilium-config bpf-lb-map-max=${proposed}`).patchLbMapMax({ value: proposed });
+        const patchedFrom = await clusterActivities(`patch cilium-config bpf-lb-map-max=${proposed}`).patchLbMapMax({ value: proposed });
+        if (patched('netbench-restore-lbmap')) lbMapBefore = { previous: patchedFrom?.previous };
         progress.waitingFor = 'rollout of ds/cilium and deploy/cilium-operator';
         showDetails();
         await longActivities('rollout restart ds/cilium, deploy/cilium-operator; wait Ready (300 s)').rolloutRestartCilium({ timeoutSec: 300 });

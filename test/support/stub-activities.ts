@@ -26,6 +26,10 @@ export interface StubOptions {
   onMeasure?: (input: any) => Promise<void>;
   /** inspectCluster fails with this message (non-retryable), e.g. a cluster with one node */
   inspectFails?: string;
+  /** restoreCiliumConfig fails with this message (non-retryable) */
+  restoreFails?: string;
+  /** claimNamespaces refuses (a namespace the user owns) */
+  namespaceRefused?: string;
   /** headlines findBaseline returns (default: no baseline) */
   baseline?: any[];
   /** label of the worker these stubs belong to */
@@ -53,6 +57,11 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
     async getLbMapMax() {
       rec('getLbMapMax');
       return lbMax;
+    },
+    async claimNamespaces(input) {
+      rec('claimNamespaces', input);
+      if (o.namespaceRefused) throw ApplicationFailure.nonRetryable(o.namespaceRefused, 'NamespaceRefused');
+      return { owners: { [input.workloads]: 'absent', [input.services]: 'absent' } };
     },
     async deployFixtures(input) {
       rec('deployFixtures', input);
@@ -92,7 +101,16 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
     },
     async patchLbMapMax(input) {
       rec('patchLbMapMax', input);
+      const previous = String(lbMax);
       lbMax = input.value;
+      return { previous };
+    },
+    async restoreCiliumConfig(input) {
+      rec('restoreCiliumConfig', input);
+      if (o.restoreFails) throw ApplicationFailure.nonRetryable(o.restoreFails, 'Forbidden');
+      const changed = input.key === 'bpf-lb-map-max' && String(lbMax) !== input.previous;
+      if (changed) lbMax = Number(input.previous ?? 65536);
+      return { changed };
     },
     async rolloutRestartCilium(input) {
       rec('rolloutRestartCilium', input);

@@ -85,7 +85,7 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
       return { r, p };
     });
     const seq = names(calls).filter((n, i, a) => n !== a[i - 1]);
-    assert.deepEqual(seq.slice(0, 3), ['inspectCluster', 'deployFixtures', 'measure']);
+    assert.deepEqual(seq.slice(0, 4), ['inspectCluster', 'claimNamespaces', 'deployFixtures', 'measure']);
     assert.deepEqual(phasesOf(calls), [
       'warmup', 'node_level_8stream', 'pod2pod_single', 'pod2pod_8stream', 'pod2pod_16stream', 'via_service_8stream',
       'pod2pod_c64', 'svc_c64', 'svc_c256', 'svc_short_c64', 'tcp_rr', 'tcp_crr', 'http_1k_qps', 'ka', 'short', 'crr', 'rr',
@@ -145,6 +145,23 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     assert.equal(result.scale.lbMap?.decision, 'auto');
     assert.equal(result.scale.lbMap?.after, 300000);
     assert.equal(result.scale.trusted, true);
+    // ... and puts it back as it was once the dummy Services are gone
+    assert.ok(n.lastIndexOf('restoreCiliumConfig') > n.lastIndexOf('deleteNamespaces'), 'restored after cleanup');
+    assert.deepEqual(calls.find((c) => c.name === 'restoreCiliumConfig')!.input, { key: 'bpf-lb-map-max', previous: '65536', timeoutSec: 300 });
+    assert.deepEqual(result.undo, [{ what: 'cilium-config bpf-lb-map-max back to 65536, Cilium restarted', ok: true }]);
+  });
+
+  it('an undo step that still fails is recorded with what to do by hand, and the run goes on to its report', async () => {
+    const { reports, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 65536, restoreFails: 'configmaps "cilium-config" is forbidden' }, async (start) =>
+      (await start(input({ AUTO_FIX_LB_MAP: 'true', SVC_SCALE_STEPS: '30000', NETBENCH_SKIP: 'throughput,rps,latency,hubble,networkpolicy,metrics' }))).result(),
+    );
+    assert.equal(result.status, 'completed');
+    const u = result.undo?.[0];
+    assert.equal(u?.ok, false);
+    assert.match(u!.reason!, /forbidden/);
+    assert.match(u!.manual!, /kubectl -n kube-system patch configmap cilium-config .*"bpf-lb-map-max":"65536".*rollout restart ds\/cilium/);
+    assert.equal(reports.length, 1);
+    assert.deepEqual(reports[0].undo, result.undo);
   });
 
   it('waits for approveLbMapFix; approve patches and restarts Cilium before the scale step starts', async () => {
@@ -220,6 +237,24 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     assert.ok(!n.includes('createDummyServices'), 'nothing after the cancel point ran');
   });
 
+  it('a run cancelled while a policy is applied removes that policy (with --skip-cleanup too: it is an undo, not cleanup)', async () => {
+    const { calls } = await withStubWorker(
+      { clusterType: 'cilium-native', onMeasure: async (i) => (i.scenario === 'l3l4_policy' ? holdUntilCancelled() : undefined) },
+      async (start) => {
+        const i = input({ NETBENCH_SKIP: 'throughput,rps,latency,hubble,service-scale,metrics' });
+        i.options.skipCleanup = true;
+        const h = await start(i);
+        await eventually(async () => (await h.query(progressQuery)).scenario?.includes('L3/L4'), 30_000, 'l3l4_policy running');
+        await h.cancel();
+        await assert.rejects(h.result(), (e: unknown) => e instanceof WorkflowFailedError);
+      },
+    );
+    const n = names(calls);
+    assert.deepEqual(calls.filter((c) => c.name === 'deletePolicy').map((c) => c.input), [{ ns: 'network-benchmark', kind: 'l3l4' }]);
+    assert.ok(n.lastIndexOf('deletePolicy') > n.lastIndexOf('measure'), 'removed after the cancel');
+    assert.ok(!n.includes('deleteNamespaces'), '--skip-cleanup kept the namespaces');
+  });
+
   it('flags a deliberately changed figure as a regression and sets the NetbenchRegression search attribute', async () => {
     // the stub's svc_short_c64 is 10,000 req/s; a baseline of 12,000 makes it -16.7% (> 10% tolerance, 1 round)
     const baseline = [
@@ -242,6 +277,24 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     const { result } = await withStubWorker({}, async (start) => (await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }))).result());
     assert.equal(result.regression?.reason, 'stub: no earlier run');
     assert.deepEqual(result.regression?.regressions, []);
+  });
+
+  it('a namespace that is not netbench\'s is refused before anything is created, and nothing is cleaned up', async () => {
+    const why = 'namespace "team-a" (--ns) already exists and netbench did not create it';
+    const { calls, reports } = await withStubWorker({ namespaceRefused: why }, async (start) => {
+      const h = await start(input());
+      const err = await h.result().then(() => undefined, (e: Error) => e);
+      assert.ok(err, 'the run fails');
+      assert.match(String((err.cause as Error | undefined)?.message ?? err.message), /team-a/);
+    });
+    const n = names(calls);
+    assert.deepEqual(n.slice(0, 2), ['inspectCluster', 'claimNamespaces']);
+    for (const never of ['deployFixtures', 'measure', 'createDummyServices', 'deleteNamespaces']) assert.ok(!n.includes(never), `${never} must not run`);
+    assert.equal(reports.length, 1, 'the refused run still writes its report');
+    const r = reports[0] as RunResults;
+    assert.equal(r.status, 'failed');
+    assert.match(r.failure ?? '', /team-a/);
+    assert.equal(r.cleanup?.skipped, true);
   });
 
   it('--skip-cleanup leaves the namespaces', async () => {
