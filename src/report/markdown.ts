@@ -317,39 +317,38 @@ function scaleSection(
       'Change = (step − baseline) ÷ baseline × 100; negative means slower.',
     '',
   ];
-  const fig = (o: object | undefined, key: string) => (o as Record<string, number | undefined> | undefined)?.[key];
-  const qpsCell = (st: StepEntry, sc: Scenario) => {
-    const qps = fig(st, `${sc.atScale!.summaryKey}_qps`);
-    const pct = fig(st, `${sc.atScale!.summaryKey}_degradation_pct`);
-    return qps === undefined ? missing('service-scale', sc.id, st.svc_count) : pct === undefined ? fmtInt(qps) : `${fmtInt(qps)} (${fmtPct(pct)})`;
-  };
-  const base = (sc: Scenario) => {
-    const v = fig(ss, sc.atScale!.baselineKey!);
-    return v ? fmtQps(v) : missing('rps', sc.atScale!.of);
-  };
+  const qpsCell = (qps: number | undefined, pct: number | undefined, scenario: 'ka' | 'short', step: number) =>
+    qps === undefined ? missing('service-scale', scenario, step) : pct === undefined ? fmtInt(qps) : `${fmtInt(qps)} (${fmtPct(pct)})`;
+  const base = (v: number | undefined, scenario: string) => (v ? fmtQps(v) : missing('rps', scenario));
+
+  lines.push('### Keepalive', '');
+  lines.push(
+    table(['Service count', label], [
+      ['Baseline (small)', base(ss.keepalive_baseline_qps, 'svc_c64')],
+      ...steps.map((st) => [fmtInt(st.svc_count), qpsCell(st.keepalive_qps, st.keepalive_degradation_pct, 'ka', st.svc_count)]),
+    ]),
+    '',
+  );
+
+  lines.push('### Short connection', '');
   const span = (vals: (number | undefined)[]) => {
     const xs = vals.filter((v): v is number => typeof v === 'number');
     return xs.length === 0 ? undefined : xs.length === 1 ? fmtInt(xs[0]) : `${xs[0]}→${xs[xs.length - 1]}`;
   };
   const chain = span(steps.map((st) => st.kube_services_chain));
   const rules = span(steps.map((st) => st.rules_count));
-  // one table per RPS row of the catalogue's scale scenarios; the followed one (short connections) also shows the datapath's size
-  for (const sc of SCALE_SCENARIOS.filter((x) => x.atScale?.section)) {
-    lines.push(`### ${sc.atScale!.section}`, '');
-    lines.push(
-      table(['Service count', label], [
-        ['Baseline (small)', base(sc)],
-        ...steps.map((st) => [fmtInt(st.svc_count), qpsCell(st, sc)]),
-        ...(sc === GLANCE_AT_SCALE && chain ? [['KUBE-SERVICES chain', chain]] : []),
-        ...(sc === GLANCE_AT_SCALE && rules ? [[rulesLabel(r.cluster?.clusterType ?? s.cluster.cluster_type), rules]] : []),
-      ]),
-      '',
-    );
-  }
+  lines.push(
+    table(['Service count', label], [
+      ['Baseline (small)', base(ss.short_conn_baseline_qps, 'svc_short_c64')],
+      ...steps.map((st) => [fmtInt(st.svc_count), qpsCell(st.short_conn_qps, st.short_conn_degradation_pct, 'short', st.svc_count)]),
+      ...(chain ? [['KUBE-SERVICES chain', chain]] : []),
+      ...(rules ? [[rulesLabel(r.cluster?.clusterType ?? s.cluster.cluster_type), rules]] : []),
+    ]),
+    '',
+  );
   if (hasChart) lines.push(`![Short-connection and keepalive RPS against Service count](${SCALE_CHART_FILE})`, '');
 
   lines.push('### Datapath per step', '');
-  const latencyAtScale = SCALE_SCENARIOS.filter((x) => !x.atScale?.baselineKey);
   const hasChain = steps.some((st) => st.kube_services_chain !== undefined); // kube-proxy iptables only
   const stepResult = (n: number) => r.scale.steps.find((x) => x.svcCount === n);
   lines.push(
@@ -357,8 +356,7 @@ function scaleSection(
       [
         { header: 'Service count', align: 'right' }, { header: 'Rules / LB entries', align: 'right' },
         ...(hasChain ? [{ header: 'KUBE-SERVICES chain', align: 'right' as const }] : []),
-        'Datapath convergence', { header: 'Reference\'s fixed sleep', align: 'right' },
-        ...latencyAtScale.map((sc) => ({ header: sc.atScale!.label, align: 'right' as const })),
+        'Datapath convergence', { header: 'Reference\'s fixed sleep', align: 'right' }, { header: 'TCP_CRR p99', align: 'right' }, { header: 'TCP_RR p99', align: 'right' },
       ],
       steps.map((st) => [
         fmtInt(st.svc_count),
@@ -366,10 +364,8 @@ function scaleSection(
         ...(hasChain ? [st.kube_services_chain !== undefined ? fmtInt(st.kube_services_chain) : NONE] : []),
         convergenceCell(st),
         `${referenceSyncSleepSecs(st.svc_count, eps)} s`,
-        ...latencyAtScale.map((sc) => {
-          const v = fig(st, sc.atScale!.summaryKey);
-          return v ? fmtUs(v) : missing('service-scale', sc.id, st.svc_count);
-        }),
+        st.tcp_crr_p99_us ? fmtUs(st.tcp_crr_p99_us) : missing('service-scale', 'crr', st.svc_count),
+        st.tcp_rr_p99_us ? fmtUs(st.tcp_rr_p99_us) : missing('service-scale', 'rr', st.svc_count),
       ]),
     ),
     '',
