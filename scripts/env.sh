@@ -11,7 +11,8 @@ for _nb_d in \
   "$NETBENCH_CACHE/kubernetes-$KUBERNETES_VERSION/bin" \
   "$NETBENCH_CACHE/etcd-$ETCD_VERSION/bin" \
   "$NETBENCH_CACHE/kwok-$KWOK_VERSION/bin" \
-  "$NETBENCH_CACHE/metrics-server-$METRICS_SERVER_VERSION/bin"; do
+  "$NETBENCH_CACHE/metrics-server-$METRICS_SERVER_VERSION/bin" \
+  "$NETBENCH_CACHE/cilium-$CILIUM_VERSION/bin"; do
   [ -d "$_nb_d" ] && case ":$PATH:" in *":$_nb_d:"*) ;; *) PATH="$_nb_d:$PATH" ;; esac
 done
 export PATH

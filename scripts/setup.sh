@@ -2,7 +2,7 @@
 # Provision everything netbench needs on a fresh machine, caching builds
 # outside the clone so a second run (or a new clone) is fast.
 #
-#   scripts/setup.sh [node|npm|apt|go|kube|all]...   (default: all)
+#   scripts/setup.sh [node|npm|apt|browser|go|kube|cilium|all]...   (default: all)
 #
 # Cache: ${NETBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netbench}/<component>-<version>/
 # Every command of the project runs through scripts/env.sh, which puts the
@@ -95,34 +95,67 @@ setup_go() {
   go_install fortio "$FORTIO_VERSION" "fortio.org/fortio@$FORTIO_VERSION"
 }
 
-# Kubernetes cannot be `go install`ed (its go.mod replaces staging modules with
-# local paths), so build it from a small wrapper module that pins each staging
-# module to its published v0.x.y twin.
+# Go modules whose go.mod replaces sibling modules with local paths (Kubernetes,
+# etcd) or with forks (Cilium) cannot be `go install`ed: each is built from a
+# small wrapper module that requires it and repeats its replaces with published
+# versions. One function writes and resolves such a module; a failed
+# `go mod tidy` fails the build.
+#
+#   <replace lines> | go_wrapper_module DIR NAME MODULE VERSION PKG...
+mod_gomod() { # module version -> path of that module's go.mod in the module cache
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && go mod download -json "$1@$2") | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p'
+  rm -rf "$tmp"
+}
+mod_dir() { # module version -> its extracted source directory (read-only) in the module cache
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && go mod download -json "$1@$2") | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'
+  rm -rf "$tmp"
+}
+go_wrapper_module() {
+  local w="$1" name="$2" module="$3" ver="$4"; shift 4
+  local gomod; gomod="$(mod_gomod "$module" "$ver")"
+  [ -f "$gomod" ] || { log "cannot download $module@$ver"; exit 1; }
+  local gover; gover="$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$gomod" | head -1)"
+  rm -rf "$w"; mkdir -p "$w"
+  {
+    echo "module netbench.local/$name"
+    echo "go $gover"
+    echo "require $module $ver"
+    cat # the replace lines
+  } > "$w/go.mod"
+  # The packages to build, imported so that `go mod tidy` resolves (and checksums) their dependencies.
+  { echo '//go:build tools'; echo; echo 'package tools'; echo; echo 'import ('; for p in "$@"; do printf '\t_ "%s"\n' "$p"; done; echo ')'; } > "$w/tools.go"
+  if ! (cd "$w" && GOFLAGS=-mod=mod go mod tidy); then
+    log "go mod tidy failed for the $name wrapper module ($w): see the errors above"; exit 1
+  fi
+}
+have_bins() { # dir bin... -> all present and executable
+  local dir="$1"; shift
+  local b; for b in "$@"; do [ -x "$dir/bin/$b" ] || return 1; done
+}
+wrapper_build() { # wrapper-dir out-file package [go build flags...]
+  local w="$1" out="$2" pkg="$3"; shift 3
+  log "  go build $pkg -> $out"
+  (cd "$w" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath "$@" -o "$out.partial" "$pkg") && mv "$out.partial" "$out"
+}
+
+# Kubernetes: each staging module k8s.io/<x> => ./staging/... becomes k8s.io/<x> v0.<minor>.<patch>.
 setup_kube() {
   local dir="$cache/kubernetes-$KUBERNETES_VERSION"
   local bins=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl)
-  local ok=1; for b in "${bins[@]}"; do [ -x "$dir/bin/$b" ] || ok=0; done
-  if [ $ok = 0 ]; then
+  if ! have_bins "$dir" "${bins[@]}"; then
     log "building Kubernetes $KUBERNETES_VERSION (${bins[*]}) — takes a while the first time"
-    local w="$cache/build/kubernetes-$KUBERNETES_VERSION"; rm -rf "$w"; mkdir -p "$w" "$dir/bin"
-    local gomod; gomod="$(cd "$w" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+    local w="$cache/build/kubernetes-$KUBERNETES_VERSION"; mkdir -p "$dir/bin"
     local staging="v0.${KUBERNETES_VERSION#v1.}"
-    local gover; gover="$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$gomod" | head -1)"
-    {
-      echo "module netbench.local/kubebuild"
-      echo "go $gover"
-      echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
-      grep -E '^\s*k8s.io/[a-z0-9-]+ => \./staging' "$gomod" | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
-    } > "$w/go.mod"
-    printf 'package main\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n)\nfunc main() {}\n' > "$w/tools.go"
-    (cd "$w" && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true)
-    (cd "$w" && GOFLAGS=-mod=mod go get "k8s.io/kubernetes@$KUBERNETES_VERSION" >/dev/null)
+    local pkgs=(); for b in "${bins[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
+    grep -E '^\s*k8s.io/[a-z0-9-]+ => \./staging' "$(mod_gomod k8s.io/kubernetes "$KUBERNETES_VERSION")" \
+      | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}' \
+      | go_wrapper_module "$w" kubebuild k8s.io/kubernetes "$KUBERNETES_VERSION" "${pkgs[@]}"
     local minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
     local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
     for b in "${bins[@]}"; do
-      [ -x "$dir/bin/$b" ] && continue
-      log "  go build $b"
-      (cd "$w" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ld" -o "$dir/bin/$b.partial" "k8s.io/kubernetes/cmd/$b" && mv "$dir/bin/$b.partial" "$dir/bin/$b")
+      [ -x "$dir/bin/$b" ] || wrapper_build "$w" "$dir/bin/$b" "k8s.io/kubernetes/cmd/$b" -ldflags "$ld"
     done
   fi
   setup_etcd
@@ -131,26 +164,77 @@ setup_kube() {
   go_install metrics-server "$METRICS_SERVER_VERSION" "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
 }
 
-# etcd's server module also replaces its sibling modules locally: same trick.
+# etcd: its server module replaces its siblings locally; client/v2 is published
+# as v2.305.<patch> alongside v3.5.<patch>. Its main package is the module root.
 setup_etcd() {
   local dir="$cache/etcd-$ETCD_VERSION"
-  [ -x "$dir/bin/etcd" ] && return 0
+  have_bins "$dir" etcd && return 0
   log "building etcd $ETCD_VERSION"
-  local w="$cache/build/etcd-$ETCD_VERSION"; rm -rf "$w"; mkdir -p "$w" "$dir/bin"
-  local gomod; gomod="$(cd "$w" && go mod download -json "go.etcd.io/etcd/server/v3@$ETCD_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-  local gover; gover="$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$gomod" | head -1)"
-  {
-    echo "module netbench.local/etcdbuild"
-    echo "go $gover"
-    echo "require go.etcd.io/etcd/server/v3 $ETCD_VERSION"
-    # client/v2 is published as v2.305.<patch> alongside v3.5.<patch>
-    grep -E '^\s*go.etcd.io/etcd/[a-z0-9/]+ => \.\./' "$gomod" | awk -v v="$ETCD_VERSION" '{
-      ver = v; if ($1 ~ /\/v2$/) { n = split(v, a, "."); ver = "v2.305." a[n] }
-      print "replace " $1 " => " $1 " " ver }'
-  } > "$w/go.mod"
-  printf 'package main\nimport _ "go.etcd.io/etcd/server/v3/etcdmain"\nfunc main() {}\n' > "$w/tools.go"
-  (cd "$w" && GOFLAGS=-mod=mod go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true)
-  (cd "$w" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$dir/bin/etcd.partial" go.etcd.io/etcd/server/v3 && mv "$dir/bin/etcd.partial" "$dir/bin/etcd")
+  local w="$cache/build/etcd-$ETCD_VERSION"; mkdir -p "$dir/bin"
+  grep -E '^\s*go.etcd.io/etcd/[a-z0-9/]+ => \.\./' "$(mod_gomod go.etcd.io/etcd/server/v3 "$ETCD_VERSION")" \
+    | awk -v v="$ETCD_VERSION" '{
+        ver = v; if ($1 ~ /\/v2$/) { n = split(v, a, "."); ver = "v2.305." a[n] }
+        print "replace " $1 " => " $1 " " ver }' \
+    | go_wrapper_module "$w" etcdbuild go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
+  wrapper_build "$w" "$dir/bin/etcd" go.etcd.io/etcd/server/v3 -ldflags "-s -w"
+}
+
+# Cilium: its go.mod replaces two modules with forks (controller-tools, gobgp);
+# the wrapper repeats those lines. The gobgp fork's pseudo-version is served by
+# the module proxy but missing from the checksum database, hence GONOSUMDB.
+# The agent compiles its BPF programs at run time with clang >= 18 from a
+# writable copy of the module's bpf/ tree: a pristine copy is kept in the cache
+# (<cache>/cilium-<version>/bpf) and each lab copies it to its own lib dir.
+setup_cilium() {
+  apt_install "clang-$CILIUM_LLVM_VERSION" "llvm-$CILIUM_LLVM_VERSION" ipset iptables iproute2 kmod
+  local dir="$cache/cilium-$CILIUM_VERSION"
+  local bins=(cilium-agent cilium-dbg cilium-operator-generic hubble)
+  if ! have_bins "$dir" "${bins[@]}" || [ ! -f "$dir/bpf/bpf_lxc.c" ]; then
+    log "building Cilium $CILIUM_VERSION (${bins[*]}) — the first build takes long (see lab/README.md)"
+    export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/cilium/gobgp"
+    local w="$cache/build/cilium-$CILIUM_VERSION"; mkdir -p "$dir/bin"
+    local m=github.com/cilium/cilium
+    grep -E '^replace ' "$(mod_gomod "$m" "$CILIUM_VERSION")" \
+      | go_wrapper_module "$w" ciliumbuild "$m" "$CILIUM_VERSION" "$m/daemon" "$m/cilium-dbg" "$m/operator" "$m/hubble"
+    # The agent's version string has exactly three fields: "<version> <commit> <commit date>".
+    local info; info="$(cd "$w" && go mod download -json "$m@$CILIUM_VERSION")"
+    local hash; hash="$(sed -n 's/.*"Hash": "\([0-9a-f]*\)".*/\1/p' <<<"$info" | head -1)"
+    local infofile; infofile="$(sed -n 's/.*"Info": "\(.*\)".*/\1/p' <<<"$info" | head -1)"
+    local date; date="$(sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$infofile" 2>/dev/null | head -1)"
+    local v="${CILIUM_VERSION#v}"
+    local ld="-s -w -X '$m/pkg/version.ciliumVersion=$v ${hash:0:10} ${date:-unknown}'"
+    local hubld="-s -w -X '$m/hubble/pkg.Version=$CILIUM_VERSION' -X '$m/hubble/pkg.GitHash=${hash:0:7}'"
+    [ -x "$dir/bin/cilium-agent" ] || wrapper_build "$w" "$dir/bin/cilium-agent" "$m/daemon" -ldflags "$ld"
+    [ -x "$dir/bin/cilium-dbg" ] || wrapper_build "$w" "$dir/bin/cilium-dbg" "$m/cilium-dbg" -ldflags "$ld"
+    [ -x "$dir/bin/cilium-operator-generic" ] || wrapper_build "$w" "$dir/bin/cilium-operator-generic" "$m/operator" -tags ipam_provider_operator -ldflags "$ld"
+    [ -x "$dir/bin/hubble" ] || wrapper_build "$w" "$dir/bin/hubble" "$m/hubble" -ldflags "$hubld"
+    if [ ! -f "$dir/bpf/bpf_lxc.c" ]; then
+      local src; src="$(cd "$w" && mod_dir "$m" "$CILIUM_VERSION")"
+      rm -rf "$dir/bpf.partial"; cp -r --no-preserve=mode "$src/bpf" "$dir/bpf.partial"
+      rm -rf "$dir/bpf"; mv "$dir/bpf.partial" "$dir/bpf"
+    fi
+  fi
+  ln -sfn cilium-dbg "$dir/bin/cilium"
+}
+
+usage() {
+  cat <<'USAGE'
+usage: scripts/setup.sh [TARGET]...   (default: all)
+
+  node     Node.js (from the npm registry) when the system's is older than 22.19
+  npm      npm packages (npm ci), skipped when package-lock.json is unchanged
+  apt      Debian packages: iperf3, netperf, iptables, nftables, bpftool, ...
+  browser  chromium (headless) for the report tests
+  go       Temporal CLI, fortio
+  kube     Kubernetes (apiserver, controller-manager, scheduler, kube-proxy, kubectl),
+           etcd, kwok, metrics-server
+  cilium   Cilium (cilium-agent, cilium-dbg, cilium-operator-generic, hubble), its bpf/
+           sources, clang/llvm for its run-time BPF compile, ipset
+  all      node npm apt go kube cilium
+
+Versions are pinned in scripts/versions.env; builds are cached under
+${NETBENCH_CACHE:-~/.cache/netbench}/<component>-<version>/ (delete one to rebuild it).
+USAGE
 }
 
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(all)
@@ -161,8 +245,10 @@ for t in "${targets[@]}"; do
     apt) setup_apt ;;
     go) setup_go ;;
     kube) setup_kube ;;
-    all) setup_node; setup_npm; setup_apt; setup_go; setup_kube ;;
+    cilium) setup_cilium ;;
+    all) setup_node; setup_npm; setup_apt; setup_go; setup_kube; setup_cilium ;;
     browser) setup_browser ;;
-    *) echo "usage: scripts/setup.sh [node|npm|apt|browser|go|kube|all]..." >&2; exit 2 ;;
+    -h|--help|help) usage ;;
+    *) usage >&2; exit 2 ;;
   esac
 done
