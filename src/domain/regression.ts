@@ -8,6 +8,7 @@
  */
 import type { RunOptions } from '../config';
 import type { Change, Measurement, RegressionReport, RunResults } from './results';
+import { SCALE_SCENARIOS, SCENARIOS } from './scenarios';
 import { beyondNoise, estimate, pyRound, type Estimate } from './stats';
 
 export type { Change, RegressionReport };
@@ -31,19 +32,7 @@ export function planKey(o: RunOptions): string {
   return `p${h.toString(16).padStart(8, '0')}`;
 }
 
-const TITLES: Record<string, [string, string, 'higher' | 'lower']> = {
-  node_level_8stream: ['Node hostNet 8 streams', 'Gbps', 'higher'],
-  pod2pod_single: ['Pod-to-Pod single stream', 'Gbps', 'higher'],
-  pod2pod_8stream: ['Pod-to-Pod 8 streams', 'Gbps', 'higher'],
-  pod2pod_16stream: ['Pod-to-Pod 16 streams', 'Gbps', 'higher'],
-  via_service_8stream: ['Via Service 8 streams', 'Gbps', 'higher'],
-  pod2pod_c64: ['RPS pod-to-pod c64 keepalive', 'req/s', 'higher'],
-  svc_c64: ['RPS via Svc c64 keepalive', 'req/s', 'higher'],
-  svc_c256: ['RPS via Svc c256 keepalive', 'req/s', 'higher'],
-  svc_short_c64: ['RPS via Svc c64 short conn', 'req/s', 'higher'],
-};
-
-/** The figures a regression check looks at, each with its spread across rounds. */
+/** The figures a regression check looks at, each with its spread across rounds (the catalogue says which, and how named). */
 export function headlines(r: RunResults): Headline[] {
   const out: Headline[] = [];
   const add = (key: string, label: string, unit: string, better: 'higher' | 'lower', xs: number[]) => {
@@ -52,16 +41,12 @@ export function headlines(r: RunResults): Headline[] {
   };
   const vals = (ms: Measurement[], id: string, pick: (m: Measurement) => number | undefined, step?: number) =>
     ms.filter((m) => m.ok && m.scenario === id && m.step === step).map(pick).filter((v): v is number => typeof v === 'number');
-  for (const [id, [label, unit, better]] of Object.entries(TITLES)) add(id, label, unit, better, vals(r.measurements, id, (m) => m.value));
-  add('tcp_rr_p50_us', 'TCP_RR p50', 'µs', 'lower', vals(r.measurements, 'tcp_rr', (m) => m.figures?.p50Us));
-  add('tcp_rr_p99_us', 'TCP_RR p99', 'µs', 'lower', vals(r.measurements, 'tcp_rr', (m) => m.figures?.p99Us));
-  add('tcp_crr_p99_us', 'TCP_CRR p99', 'µs', 'lower', vals(r.measurements, 'tcp_crr', (m) => m.figures?.p99Us));
-  add('http_p99_1k_qps_ms', 'HTTP p99 @1000 QPS', 'ms', 'lower', vals(r.measurements, 'http_1k_qps', (m) => m.figures?.p99Ms));
-  for (const s of r.scale.steps) {
-    const n = s.svcCount;
-    add(`short@${n}`, `Short-conn RPS @${n} svc`, 'req/s', 'higher', vals(s.measurements, 'short', (m) => m.value, n));
-    add(`ka@${n}`, `Keepalive RPS @${n} svc`, 'req/s', 'higher', vals(s.measurements, 'ka', (m) => m.value, n));
-    add(`crr@${n}`, `TCP_CRR p99 @${n} svc`, 'µs', 'lower', vals(s.measurements, 'crr', (m) => m.figures?.p99Us, n));
+  for (const s of SCENARIOS) if (s.headline) add(s.id, s.headline, s.unit, s.better, vals(r.measurements, s.id, (m) => m.value));
+  for (const s of SCENARIOS) for (const f of s.figures ?? []) add(f.key, f.label, f.unit, f.better, vals(r.measurements, s.id, (m) => m.figures?.[f.figure]));
+  const atScale = SCALE_SCENARIOS.filter((s) => s.atScale?.rank !== undefined).sort((a, b) => a.atScale!.rank! - b.atScale!.rank!);
+  for (const st of r.scale.steps) {
+    const n = st.svcCount;
+    for (const s of atScale) add(`${s.id}@${n}`, `${s.atScale!.label} @${n} svc`, s.unit, s.better, vals(st.measurements, s.id, (m) => m.value, n));
   }
   return out;
 }

@@ -45,6 +45,48 @@ export function targetIp(t: Targets, kind: TargetKind): string {
   }
 }
 
+/** Units of headline figures, with the decimals every renderer prints them in. */
+export const UNITS = { Gbps: 2, 'req/s': 0, 'µs': 0, ms: 2 } as const;
+export type Unit = keyof typeof UNITS;
+export const unitDigits = (u: string): number => UNITS[u as Unit] ?? 0;
+
+/**
+ * A latency figure a scenario reports besides its headline: where the
+ * summary puts it, and how the regression check and the reports name it.
+ */
+export interface FigureDef {
+  /** key in benchmark-summary.json's latency section (and the regression check's key) */
+  key: string;
+  /** the parsed figure it is taken from (Measurement.figures) */
+  figure: string;
+  /** name in the regression check and the report's Latency table */
+  label: string;
+  unit: Unit;
+  better: 'higher' | 'lower';
+  /** the summary's figure: the mean of the rounds truncated ('avg-int'), or round 1 to 2 decimals (the reference ran it once) */
+  pick: 'avg-int' | 'first-round';
+  /** its At-a-glance row, when it has one */
+  glance?: { key: string; label: string };
+}
+
+/** How a Service-scale step reports a scenario it measures again (benchmark-summary.json's step keys). */
+export interface AtScale {
+  /** id of the fixed-phase scenario measured again */
+  of: string;
+  /** summary keys of the step entry: `<prefix>_qps` + `<prefix>_degradation_pct` (RPS), or the key of a latency figure */
+  summaryKey: string;
+  /** the fixed-phase figure it is compared with (the baseline), for RPS rows: service_scale.<baseline> */
+  baselineKey?: string;
+  /** its name in step tables and the regression check ("<label> @<n> svc") */
+  label: string;
+  /** the regression check follows it at every step under `<id>@<n>`; `rank` orders a step's headlines (short connections, the article's pivot, first) */
+  rank?: number;
+  /** the report's table of this RPS row across steps */
+  section?: string;
+  /** the At-a-glance table has a row for it at the largest step (single runs) or every common step (comparisons) */
+  glance?: boolean;
+}
+
 interface ScenarioBase {
   /** summary key (reference-compatible) and stable id */
   id: string;
@@ -56,6 +98,20 @@ interface ScenarioBase {
   port: number;
   /** repeated ROUNDS times, or run once (Hubble, NetworkPolicy, HTTP p99 as in the reference) */
   repeat: 'rounds' | 'once';
+  /** the headline figure (Measurement.value): the parsed figure it is, its unit and which way is better */
+  headlineFigure: 'gbps' | 'qps' | 'p99Us';
+  unit: Unit;
+  better: 'higher' | 'lower';
+  /** the regression check follows the headline under this label (throughput and RPS rows) */
+  headline?: string;
+  /** its At-a-glance row label, when it has one */
+  glance?: string;
+  /** latency figures beyond the headline (summary latency keys, regression, report rows) */
+  figures?: FigureDef[];
+  /** raw file name when it is not the id (the reference's layout) */
+  rawName?: string;
+  /** scale-step rows: how the step entry reports it */
+  atScale?: AtScale;
 }
 export interface IperfScenario extends ScenarioBase {
   tool: 'iperf3';
@@ -77,50 +133,83 @@ export type Scenario = IperfScenario | FortioScenario | NetperfScenario;
 const ECHO_PATH = '/echo?size=512';
 export const fortioUrl = (ip: string, port = 8080) => `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${ECHO_PATH}`;
 
-const iperf = (id: string, title: string, target: TargetKind, port: number, streams: number, client = 'iperf-client'): IperfScenario => ({
-  id, title, phase: 'throughput', tool: 'iperf3', client, target, port, streams, repeat: 'rounds',
+type Extra = Partial<Pick<ScenarioBase, 'headline' | 'glance' | 'figures' | 'rawName' | 'atScale' | 'repeat'>>;
+
+const iperf = (id: string, title: string, target: TargetKind, port: number, streams: number, extra: Extra & { client?: string } = {}): IperfScenario => ({
+  id, title, phase: 'throughput', tool: 'iperf3', client: extra.client ?? 'iperf-client', target, port, streams, repeat: 'rounds', headlineFigure: 'gbps', unit: 'Gbps', better: 'higher', ...withoutClient(extra),
 });
 const fortio = (
-  id: string, phase: PhaseName, title: string, target: TargetKind, connections: number, keepalive: boolean,
-  repeat: 'rounds' | 'once' = 'rounds', qps = 0,
-): FortioScenario => ({ id, title, phase, tool: 'fortio', client: 'fortio-client', target, port: 8080, connections, keepalive, qps, repeat });
-const netperf = (id: string, phase: PhaseName, title: string, test: 'TCP_RR' | 'TCP_CRR'): NetperfScenario => ({
-  id, title, phase, tool: 'netperf', client: 'netperf-client', target: 'netperf-server-pod', port: 12865, test, repeat: 'rounds',
+  id: string, phase: PhaseName, title: string, target: TargetKind, connections: number, keepalive: boolean, extra: Extra & { qps?: number } = {},
+): FortioScenario => {
+  const { qps = 0, ...rest } = extra;
+  return { id, title, phase, tool: 'fortio', client: 'fortio-client', target, port: 8080, connections, keepalive, qps, repeat: 'rounds', headlineFigure: 'qps', unit: 'req/s', better: 'higher', ...rest };
+};
+const netperf = (id: string, phase: PhaseName, title: string, test: 'TCP_RR' | 'TCP_CRR', extra: Extra = {}): NetperfScenario => ({
+  // the headline of a netperf run is its p99 latency
+  id, title, phase, tool: 'netperf', client: 'netperf-client', target: 'netperf-server-pod', port: 12865, test, repeat: 'rounds', headlineFigure: 'p99Us', unit: 'µs', better: 'lower', ...extra,
 });
+function withoutClient<T extends { client?: string }>(x: T): Omit<T, 'client'> {
+  const { client: _client, ...rest } = x;
+  return rest;
+}
+const µs = (key: string, figure: string, label: string, glance?: FigureDef['glance']): FigureDef => ({ key, figure, label, unit: 'µs', better: 'lower', pick: 'avg-int', ...(glance ? { glance } : {}) });
 
 /** Measurements of the fixed phases, in the reference's order. */
 export const SCENARIOS: readonly Scenario[] = [
   // Node to node: the hostNetwork client pod on node 2 to the hostNetwork server on node 1. (The
   // reference deployed iperf-client-host but ran this test from the pod network, i.e. pod-to-node.)
-  iperf('node_level_8stream', 'Node hostNet (8 streams)', 'server-node', 5202, 8, 'iperf-client-host'),
-  iperf('pod2pod_single', 'Pod-to-Pod (single)', 'iperf-server-pod', 5201, 1),
-  iperf('pod2pod_8stream', 'Pod-to-Pod (8 streams)', 'iperf-server-pod', 5201, 8),
-  iperf('pod2pod_16stream', 'Pod-to-Pod (16 streams)', 'iperf-server-pod', 5201, 16),
-  iperf('via_service_8stream', 'Via Service (8 streams)', 'iperf-service', 5201, 8),
-  fortio('pod2pod_c64', 'rps', 'Pod-to-Pod c64 keepalive', 'fortio-server-pod', 64, true),
-  fortio('svc_c64', 'rps', 'Via Svc c64 keepalive', 'fortio-service', 64, true),
-  fortio('svc_c256', 'rps', 'Via Svc c256 keepalive', 'fortio-service', 256, true),
-  fortio('svc_short_c64', 'rps', 'Via Svc c64 short conn', 'fortio-service', 64, false),
-  netperf('tcp_rr', 'latency', 'TCP_RR (pod IP)', 'TCP_RR'),
-  netperf('tcp_crr', 'latency', 'TCP_CRR (pod IP)', 'TCP_CRR'),
-  fortio('http_1k_qps', 'latency', 'HTTP p99 @1000 QPS (c16, via Svc)', 'fortio-service', 16, true, 'rounds', 1000),
-  fortio('hubble_on', 'hubble', 'Hubble ON (c64 keepalive via Svc)', 'fortio-service', 64, true, 'once'),
-  fortio('hubble_off', 'hubble', 'Hubble OFF (c64 keepalive via Svc)', 'fortio-service', 64, true, 'once'),
-  fortio('no_policy', 'networkpolicy', 'No policy (c64 keepalive via Svc)', 'fortio-service', 64, true, 'once'),
-  fortio('l3l4_policy', 'networkpolicy', 'L3/L4 CNP applied', 'fortio-service', 64, true, 'once'),
-  fortio('l7_policy', 'networkpolicy', 'L7 CNP applied (HTTP GET rule, Envoy)', 'fortio-service', 64, true, 'once'),
+  iperf('node_level_8stream', 'Node hostNet (8 streams)', 'server-node', 5202, 8, { client: 'iperf-client-host', headline: 'Node hostNet 8 streams', rawName: 'node_throughput' }),
+  iperf('pod2pod_single', 'Pod-to-Pod (single)', 'iperf-server-pod', 5201, 1, { headline: 'Pod-to-Pod single stream' }),
+  iperf('pod2pod_8stream', 'Pod-to-Pod (8 streams)', 'iperf-server-pod', 5201, 8, { headline: 'Pod-to-Pod 8 streams', glance: 'Pod2Pod throughput (8 streams)' }),
+  iperf('pod2pod_16stream', 'Pod-to-Pod (16 streams)', 'iperf-server-pod', 5201, 16, { headline: 'Pod-to-Pod 16 streams' }),
+  iperf('via_service_8stream', 'Via Service (8 streams)', 'iperf-service', 5201, 8, { headline: 'Via Service 8 streams' }),
+  fortio('pod2pod_c64', 'rps', 'Pod-to-Pod c64 keepalive', 'fortio-server-pod', 64, true, { headline: 'RPS pod-to-pod c64 keepalive' }),
+  fortio('svc_c64', 'rps', 'Via Svc c64 keepalive', 'fortio-service', 64, true, { headline: 'RPS via Svc c64 keepalive', glance: 'RPS keepalive (c64)' }),
+  fortio('svc_c256', 'rps', 'Via Svc c256 keepalive', 'fortio-service', 256, true, { headline: 'RPS via Svc c256 keepalive' }),
+  fortio('svc_short_c64', 'rps', 'Via Svc c64 short conn', 'fortio-service', 64, false, { headline: 'RPS via Svc c64 short conn', glance: 'RPS short conn (c64, small)' }),
+  netperf('tcp_rr', 'latency', 'TCP_RR (pod IP)', 'TCP_RR', {
+    figures: [µs('tcp_rr_p50_us', 'p50Us', 'TCP_RR p50'), µs('tcp_rr_p99_us', 'p99Us', 'TCP_RR p99', { key: 'tcp_rr_p99', label: 'TCP_RR p99 (baseline)' })],
+  }),
+  netperf('tcp_crr', 'latency', 'TCP_CRR (pod IP)', 'TCP_CRR', { figures: [µs('tcp_crr_p99_us', 'p99Us', 'TCP_CRR p99')] }),
+  fortio('http_1k_qps', 'latency', 'HTTP p99 @1000 QPS (c16, via Svc)', 'fortio-service', 16, true, {
+    qps: 1000,
+    figures: [{ key: 'http_p99_1k_qps_ms', figure: 'p99Ms', label: 'HTTP p99 @1000 QPS', unit: 'ms', better: 'lower', pick: 'first-round', glance: { key: 'http_p99', label: 'HTTP p99 @1000 QPS' } }],
+  }),
+  fortio('hubble_on', 'hubble', 'Hubble ON (c64 keepalive via Svc)', 'fortio-service', 64, true, { repeat: 'once' }),
+  fortio('hubble_off', 'hubble', 'Hubble OFF (c64 keepalive via Svc)', 'fortio-service', 64, true, { repeat: 'once' }),
+  fortio('no_policy', 'networkpolicy', 'No policy (c64 keepalive via Svc)', 'fortio-service', 64, true, { repeat: 'once' }),
+  fortio('l3l4_policy', 'networkpolicy', 'L3/L4 CNP applied', 'fortio-service', 64, true, { repeat: 'once' }),
+  fortio('l7_policy', 'networkpolicy', 'L7 CNP applied (HTTP GET rule, Envoy)', 'fortio-service', 64, true, { repeat: 'once' }),
 ];
 
-/** Measurements repeated at every Service-scale step. */
+/**
+ * Measurements repeated at every Service-scale step: fixed-phase scenarios
+ * measured again, each under its step id (the raw file and the recorded
+ * measurement say ka/short/crr/rr, as since v0.1) with what its step entry reports.
+ */
 export const SCALE_SCENARIOS: readonly Scenario[] = [
-  fortio('ka', 'service-scale', 'Via Svc c64 keepalive', 'fortio-service', 64, true),
-  fortio('short', 'service-scale', 'Via Svc c64 short conn', 'fortio-service', 64, false),
-  netperf('crr', 'service-scale', 'TCP_CRR p99 (pod IP)', 'TCP_CRR'),
-  netperf('rr', 'service-scale', 'TCP_RR p99 (pod IP)', 'TCP_RR'),
+  atStep('svc_c64', 'ka', 'Via Svc c64 keepalive', { summaryKey: 'keepalive', baselineKey: 'keepalive_baseline_qps', label: 'Keepalive RPS', rank: 2, section: 'Keepalive' }),
+  atStep('svc_short_c64', 'short', 'Via Svc c64 short conn', { summaryKey: 'short_conn', baselineKey: 'short_conn_baseline_qps', label: 'Short-conn RPS', rank: 1, section: 'Short connection', glance: true }),
+  atStep('tcp_crr', 'crr', 'TCP_CRR p99 (pod IP)', { summaryKey: 'tcp_crr_p99_us', label: 'TCP_CRR p99', rank: 3 }),
+  atStep('tcp_rr', 'rr', 'TCP_RR p99 (pod IP)', { summaryKey: 'tcp_rr_p99_us', label: 'TCP_RR p99' }),
 ];
+
+/** A fixed-phase scenario measured again at each scale step. */
+function atStep(of: string, id: string, title: string, atScale: Omit<AtScale, 'of'>): Scenario {
+  const s = SCENARIOS.find((x) => x.id === of);
+  if (!s) throw new Error(`scale scenario ${id}: no fixed-phase scenario "${of}"`);
+  const { headline: _h, glance: _g, figures: _f, rawName: _r, ...base } = s;
+  return { ...base, id, title, phase: 'service-scale', repeat: 'rounds', atScale: { of, ...atScale } };
+}
+
+/** The fixed-phase scenario a scale-step scenario measures again (its small-scale baseline). */
+export function baselineOf(scaleId: string): Scenario | undefined {
+  const of = SCALE_SCENARIOS.find((x) => x.id === scaleId)?.atScale?.of;
+  return of === undefined ? undefined : SCENARIOS.find((x) => x.id === of);
+}
 
 /** The 5 s iperf3 warm-up before the throughput phase (output discarded, as in the reference). */
-export const WARMUP: IperfScenario = { ...iperf('warmup', 'Warm-up (5 s, 8 streams)', 'server-node', 5202, 8, 'iperf-client-host') };
+export const WARMUP: IperfScenario = { ...iperf('warmup', 'Warm-up (5 s, 8 streams)', 'server-node', 5202, 8, { client: 'iperf-client-host' }) };
 
 const byId = new Map<string, Scenario>([...SCENARIOS, ...SCALE_SCENARIOS, WARMUP].map((s) => [s.id, s]));
 export function scenarioById(id: string): Scenario {
@@ -129,13 +218,11 @@ export function scenarioById(id: string): Scenario {
   return s;
 }
 
-const THROUGHPUT_FILES: Record<string, string> = {
-  node_level_8stream: 'node_throughput',
-  pod2pod_single: 'pod2pod_single',
-  pod2pod_8stream: 'pod2pod_8stream',
-  pod2pod_16stream: 'pod2pod_16stream',
-  via_service_8stream: 'via_service_8stream',
-};
+/** The scale-step scenario the At-a-glance table and comparisons follow (short connections: the article's pivot). */
+export const GLANCE_AT_SCALE: Scenario = SCALE_SCENARIOS.find((s) => s.atScale?.glance)!;
+
+/** Scenarios of one phase, in the catalogue's order. */
+export const scenariosOf = (phase: PhaseName): Scenario[] => SCENARIOS.filter((s) => s.phase === phase);
 
 /**
  * Path of a measurement's raw output inside the run directory, in the
@@ -143,25 +230,40 @@ const THROUGHPUT_FILES: Record<string, string> = {
  */
 export function rawFile(s: Scenario, round: number, step?: number): string {
   const ext = s.tool === 'netperf' ? 'txt' : 'json';
+  const name = s.rawName ?? s.id;
   switch (s.phase) {
     case 'throughput':
-      return s.id === 'warmup' ? `throughput/warmup.json` : `throughput/${THROUGHPUT_FILES[s.id]}_r${round}.${ext}`;
+      return s.id === 'warmup' ? `throughput/warmup.json` : `throughput/${name}_r${round}.${ext}`;
     case 'rps':
-      return `rps/${s.id}_r${round}.${ext}`;
+      return `rps/${name}_r${round}.${ext}`;
     case 'latency':
       // The reference ran the 1000-QPS HTTP test once into http_1k_qps.json; later rounds get their own file.
-      if (s.id === 'http_1k_qps') return round === 1 ? 'latency/http_1k_qps.json' : `latency/http_1k_qps_r${round}.json`;
-      return `latency/${s.id}_r${round}.${ext}`;
+      if (s.figures?.some((f) => f.pick === 'first-round')) return round === 1 ? `latency/${name}.${ext}` : `latency/${name}_r${round}.${ext}`;
+      return `latency/${name}_r${round}.${ext}`;
     case 'hubble':
-      return `hubble/${s.id}.json`;
+      return `hubble/${name}.json`;
     case 'networkpolicy':
-      return `networkpolicy/${s.id}.json`;
+      return `networkpolicy/${name}.json`;
     case 'service-scale':
       if (step === undefined) throw new Error(`scale scenario "${s.id}" needs a step`);
-      return `service-scale/${s.id}_at_${step}svc_r${round}.${ext}`;
+      return `service-scale/${name}_at_${step}svc_r${round}.${ext}`;
     default:
-      return `${s.phase}/${s.id}_r${round}.${ext}`;
+      return `${s.phase}/${name}_r${round}.${ext}`;
   }
+}
+
+/**
+ * The headline of one measurement as the progress display shows it:
+ * "10.43 Gbps", "31,365 req/s", "p99 101 µs", "p99 1.67 ms" (a scenario
+ * whose figure is picked from round 1 shows that figure).
+ */
+export function headlineText(s: Scenario, m: { ok: boolean; value?: number; reason?: string; figures?: Record<string, number> }): string {
+  if (!m.ok) return `failed: ${m.reason}`;
+  const first = s.figures?.find((f) => f.pick === 'first-round');
+  if (first) return `p99 ${m.figures?.[first.figure]?.toFixed(unitDigits(first.unit))} ${first.unit}`;
+  if (s.unit === 'Gbps') return `${m.value?.toFixed(2)} Gbps`;
+  if (s.unit === 'µs') return `p99 ${Math.round(m.value ?? 0)} µs`;
+  return `${Math.round(m.value ?? 0).toLocaleString('en-US')} req/s`;
 }
 
 /** Seconds a tool run lasts, from the config (the activity's timeout adds the exec margin). */

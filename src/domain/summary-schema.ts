@@ -4,19 +4,23 @@
  * Consumers can validate a summary with it; the end-to-end test does.
  */
 import { z } from 'zod';
+import { SCALE_SCENARIOS, scenariosOf } from './scenarios';
 
 const gbps = z.object({ gbps: z.array(z.number().nonnegative()).min(1), avg: z.number().nonnegative() });
 const qps = z.object({ qps: z.array(z.number().int().nonnegative()).min(1), avg_qps: z.number().int().nonnegative() });
 const resource = z.object({ avg_cpu_m: z.number(), max_cpu_m: z.number(), avg_mem_mb: z.number(), max_mem_mb: z.number(), pods_sampled: z.number().int() });
+const keyed = <T extends z.ZodType>(keys: string[], t: T): Record<string, T> => Object.fromEntries(keys.map((k) => [k, t]));
+/** a step entry's figures, as the catalogue's scale scenarios report them */
+const stepFigures = Object.fromEntries(
+  SCALE_SCENARIOS.flatMap((s) => {
+    const k = s.atScale!.summaryKey;
+    return s.atScale!.baselineKey ? [[`${k}_qps`, z.number().int().optional()], [`${k}_degradation_pct`, z.number().optional()]] : [[k, z.number().int().optional()]];
+  }),
+);
 const step = z
   .object({
     svc_count: z.number().int().positive(),
-    keepalive_qps: z.number().int().optional(),
-    keepalive_degradation_pct: z.number().optional(),
-    short_conn_qps: z.number().int().optional(),
-    short_conn_degradation_pct: z.number().optional(),
-    tcp_crr_p99_us: z.number().int().optional(),
-    tcp_rr_p99_us: z.number().int().optional(),
+    ...stepFigures,
     rules_count: z.number().int().optional(),
     kube_services_chain: z.number().int().optional(),
     datapath_convergence: z.object({ metric: z.string(), expected: z.number(), observed: z.number(), converged: z.boolean(), seconds: z.number(), reason: z.string().optional() }),
@@ -36,11 +40,12 @@ export const SummarySchema = z
       kernel_version: z.string(),
       node_model: z.string(),
     }).or(z.object({}).strict()),
-    throughput: z.object({ node_level_8stream: gbps, pod2pod_single: gbps, pod2pod_8stream: gbps, pod2pod_16stream: gbps, via_service_8stream: gbps }).partial().strict(),
-    rps: z.object({ pod2pod_c64: qps, svc_c64: qps, svc_c256: qps, svc_short_c64: qps }).partial().strict(),
-    latency: z.object({ tcp_rr_p50_us: z.number().int(), tcp_rr_p99_us: z.number().int(), tcp_crr_p99_us: z.number().int(), http_p99_1k_qps_ms: z.number() }).partial().strict(),
+    // the catalogue's keys: every throughput and RPS scenario, every latency figure
+    throughput: z.object(keyed(scenariosOf('throughput').map((s) => s.id), gbps)).partial().strict(),
+    rps: z.object(keyed(scenariosOf('rps').map((s) => s.id), qps)).partial().strict(),
+    latency: z.object(Object.fromEntries(scenariosOf('latency').flatMap((s) => s.figures ?? []).map((f) => [f.key, f.pick === 'avg-int' ? z.number().int() : z.number()]))).partial().strict(),
     service_scale: z
-      .object({ keepalive_baseline_qps: z.number().int(), short_conn_baseline_qps: z.number().int(), endpoints_per_svc: z.number().int(), steps: z.array(step) })
+      .object({ ...keyed(SCALE_SCENARIOS.flatMap((s) => (s.atScale?.baselineKey ? [s.atScale.baselineKey] : [])), z.number().int()), endpoints_per_svc: z.number().int(), steps: z.array(step) })
       .partial()
       .strict(),
     resources: z

@@ -5,6 +5,7 @@
  * failures, skipped phases, trust and confidence intervals).
  */
 import type { Measurement, RunResults, ScaleStepResult } from './results';
+import { SCALE_SCENARIOS, scenariosOf, type Scenario } from './scenarios';
 import { changePct, estimate, pyInt, pyRound } from './stats';
 
 type Obj = Record<string, unknown>;
@@ -58,12 +59,12 @@ export function buildSummary(r: RunResults): Obj {
   };
 
   const tp = summary.throughput as Obj;
-  for (const id of ['node_level_8stream', 'pod2pod_single', 'pod2pod_8stream', 'pod2pod_16stream', 'via_service_8stream']) {
+  for (const { id } of scenariosOf('throughput')) {
     const e = throughputEntry(ms, id);
     if (e) tp[id] = e;
   }
   const rps = summary.rps as Obj;
-  for (const id of ['pod2pod_c64', 'svc_c64', 'svc_c256', 'svc_short_c64']) {
+  for (const { id } of scenariosOf('rps')) {
     const e = rpsEntry(ms, id);
     if (e) rps[id] = e;
   }
@@ -72,19 +73,27 @@ export function buildSummary(r: RunResults): Obj {
   const setIf = (o: Obj, k: string, v: number | undefined) => {
     if (v) o[k] = v; // the reference omits zero/missing values
   };
-  setIf(lat, 'tcp_rr_p50_us', figureAvgInt(ms, 'tcp_rr', 'p50Us'));
-  setIf(lat, 'tcp_rr_p99_us', figureAvgInt(ms, 'tcp_rr', 'p99Us'));
-  setIf(lat, 'tcp_crr_p99_us', figureAvgInt(ms, 'tcp_crr', 'p99Us'));
-  const http = ms.find((m) => m.scenario === 'http_1k_qps' && m.round === 1 && m.ok && typeof m.figures?.p99Ms === 'number');
-  if (http) setIf(lat, 'http_p99_1k_qps_ms', pyRound(http.figures!.p99Ms, 2));
+  for (const s of scenariosOf('latency')) {
+    for (const f of s.figures ?? []) {
+      if (f.pick === 'avg-int') setIf(lat, f.key, figureAvgInt(ms, s.id, f.figure));
+      else {
+        const first = ms.find((m) => m.scenario === s.id && m.round === 1 && m.ok && typeof m.figures?.[f.figure] === 'number');
+        if (first) setIf(lat, f.key, pyRound(first.figures![f.figure], 2));
+      }
+    }
+  }
 
   const ss = summary.service_scale as Obj;
-  const baseKa = (rps.svc_c64 as Obj | undefined)?.avg_qps as number | undefined;
-  const baseShort = (rps.svc_short_c64 as Obj | undefined)?.avg_qps as number | undefined;
-  setIf(ss, 'keepalive_baseline_qps', baseKa);
-  setIf(ss, 'short_conn_baseline_qps', baseShort);
+  // the small-scale baselines of the scale steps' RPS rows: the fixed-phase figure each one measures again
+  const baselines = new Map<string, number | undefined>();
+  for (const s of SCALE_SCENARIOS) {
+    if (!s.atScale?.baselineKey) continue;
+    const base = (rps[s.atScale.of] as Obj | undefined)?.avg_qps as number | undefined;
+    baselines.set(s.id, base);
+    setIf(ss, s.atScale.baselineKey, base);
+  }
   if (r.scale.steps.length || !r.options.skip.includes('service-scale')) ss.endpoints_per_svc = r.scale.endpointsPerSvc;
-  if (r.scale.steps.length) ss.steps = [...r.scale.steps].sort((a, b) => a.svcCount - b.svcCount).map((s) => stepEntry(s, baseKa, baseShort));
+  if (r.scale.steps.length) ss.steps = [...r.scale.steps].sort((a, b) => a.svcCount - b.svcCount).map((s) => stepEntry(s, baselines));
 
   const res = summary.resources as Obj;
   for (const rs of r.resources) {
@@ -125,22 +134,32 @@ export function buildSummary(r: RunResults): Obj {
   return summary;
 }
 
-function stepEntry(s: ScaleStepResult, baseKa?: number, baseShort?: number): Obj {
+/** A scale step's RPS rows (with their baselines) and latency rows, as the catalogue's atScale says. */
+const rpsAtScale = (s: Scenario) => s.atScale?.baselineKey !== undefined;
+
+function stepEntry(s: ScaleStepResult, baselines: Map<string, number | undefined>): Obj {
   const ms = s.measurements;
   const e: Obj = { svc_count: s.svcCount };
-  const ka = avgInt(okValues(ms, 'ka', s.svcCount));
-  if (ka && baseKa) Object.assign(e, { keepalive_qps: ka, keepalive_degradation_pct: changePct(ka, baseKa) });
-  const short = avgInt(okValues(ms, 'short', s.svcCount));
-  if (short && baseShort) Object.assign(e, { short_conn_qps: short, short_conn_degradation_pct: changePct(short, baseShort) });
-  const crr = figureAvgInt(ms, 'crr', 'p99Us', s.svcCount);
-  if (crr) e.tcp_crr_p99_us = crr;
-  const rr = figureAvgInt(ms, 'rr', 'p99Us', s.svcCount);
-  if (rr) e.tcp_rr_p99_us = rr;
+  const qps = new Map(SCALE_SCENARIOS.filter(rpsAtScale).map((sc) => [sc.id, avgInt(okValues(ms, sc.id, s.svcCount))]));
+  for (const sc of SCALE_SCENARIOS) {
+    const key = sc.atScale!.summaryKey;
+    if (rpsAtScale(sc)) {
+      const v = qps.get(sc.id);
+      const base = baselines.get(sc.id);
+      if (v && base) Object.assign(e, { [`${key}_qps`]: v, [`${key}_degradation_pct`]: changePct(v, base) });
+    } else {
+      // the step's latency rows report the p99 (their headline)
+      const v = figureAvgInt(ms, sc.id, 'p99Us', s.svcCount);
+      if (v) e[key] = v;
+    }
+  }
   if (s.rulesCount !== undefined) e.rules_count = s.rulesCount;
   if (s.kubeServicesChain !== undefined) e.kube_services_chain = s.kubeServicesChain;
-  // additions
-  if (ka && !baseKa) e.keepalive_qps = ka;
-  if (short && !baseShort) e.short_conn_qps = short;
+  // additions: an RPS figure without a baseline to compare it with
+  for (const sc of SCALE_SCENARIOS.filter(rpsAtScale)) {
+    const v = qps.get(sc.id);
+    if (v && !baselines.get(sc.id)) e[`${sc.atScale!.summaryKey}_qps`] = v;
+  }
   e.datapath_convergence = {
     metric: s.convergence.metric,
     expected: s.convergence.expected,

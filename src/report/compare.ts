@@ -16,6 +16,7 @@
  * small-scale baseline (the article's crossover).
  */
 import type { RunResults } from '../domain/results';
+import { GLANCE_AT_SCALE } from '../domain/scenarios';
 import { beyondNoise } from '../domain/stats';
 import { compareScaleChart } from './charts';
 import { NONE, fmtInt, fmtMargin, fmtPct, fmtQps, oneLine } from './format';
@@ -99,7 +100,7 @@ export function compareRuns(runs: CompareRun[], opts: CompareOptions = {}): Comp
   const rows: ComparedRow[] = glance.map((row) => ({ ...row, verdict: judgeRow(row, names, opts) }));
 
   // Crossover: say when a scale step's leader differs from the small-scale short-connection leader.
-  const baseLeader = rows.find((r) => r.key === 'svc_short_c64')?.verdict.leader;
+  const baseLeader = rows.find((r) => r.key === GLANCE_AT_SCALE.atScale!.of)?.verdict.leader;
   for (const r of rows) {
     if (r.step === undefined || baseLeader === undefined || r.verdict.leader === undefined || r.verdict.leader === baseLeader) continue;
     if (r.cells[baseLeader].value === undefined) continue;

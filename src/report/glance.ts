@@ -7,9 +7,10 @@
  * compareRuns, so a figure reads the same everywhere.
  */
 import type { RunResults } from '../domain/results';
+import { GLANCE_AT_SCALE, SCENARIOS, unitDigits, type Unit } from '../domain/scenarios';
 import { ciText, estimate } from '../domain/stats';
 import { fmtGbps, fmtInt, fmtMB, fmtMiB, fmtMs, fmtPct, fmtUs } from './format';
-import { isCiliumType, viewSummary, type SummaryView } from './summary-view';
+import { isCiliumType, viewSummary, type StepEntry, type SummaryView } from './summary-view';
 
 export interface GlanceRun {
   name: string;
@@ -79,47 +80,61 @@ function stepSamples(r: RunResults | undefined, step: number, scenario: string):
 export const clusterTypeOf = (run: GlanceRun): string | undefined =>
   run.results?.cluster?.clusterType ?? viewSummary(run.summary).cluster.cluster_type;
 
-/** Steps present (with a short-connection figure) in every run, ascending. */
+const STEP = GLANCE_AT_SCALE;
+const stepQpsKey = `${STEP.atScale!.summaryKey}_qps` as const;
+const stepPctKey = `${STEP.atScale!.summaryKey}_degradation_pct` as const;
+const stepFigure = (st: StepEntry | undefined, key: string) => (st as Record<string, number | undefined> | undefined)?.[key];
+
+/** Steps present (with a figure of the followed scale scenario) in every run, ascending. */
 export function commonSteps(views: SummaryView[]): number[] {
-  const sets = views.map((v) => new Set((v.service_scale.steps ?? []).filter((s) => typeof s.short_conn_qps === 'number').map((s) => s.svc_count)));
+  const sets = views.map((v) => new Set((v.service_scale.steps ?? []).filter((s) => typeof stepFigure(s, stepQpsKey) === 'number').map((s) => s.svc_count)));
   if (sets.length === 0) return [];
   return [...sets[0]].filter((n) => sets.every((s) => s.has(n))).sort((a, b) => a - b);
 }
 
 const stepOf = (s: SummaryView, n: number) => (s.service_scale.steps ?? []).find((x) => x.svc_count === n);
 
+/** Each unit's spelling in the At-a-glance table. */
+const FORMAT: Record<Unit, (v: number) => string> = { Gbps: fmtGbps, 'req/s': fmtInt, 'µs': fmtUs, ms: fmtMs };
+
+/** The catalogue's At-a-glance rows: headline figures of the fixed phases, then latency figures, in catalogue order. */
+function scenarioRows(): RowDef[] {
+  const rows: RowDef[] = [];
+  for (const sc of SCENARIOS) {
+    const id = sc.id;
+    if (sc.glance) {
+      const common = { key: id, label: sc.glance, better: sc.better, kind: 'abs' as const, digits: unitDigits(sc.unit), format: FORMAT[sc.unit] };
+      if (sc.phase === 'throughput') rows.push({ ...common, get: (s) => ({ value: s.throughput[id]?.avg, samples: s.throughput[id]?.gbps }) });
+      else rows.push({ ...common, get: (s) => ({ value: s.rps[id]?.avg_qps, samples: s.rps[id]?.qps }) });
+    }
+    for (const f of sc.figures ?? []) {
+      if (!f.glance) continue;
+      // when the figure is the scenario's headline (netperf's p99), the summary's interval for the scenario serves without RunResults
+      const ownInterval = f.figure === sc.headlineFigure;
+      rows.push({
+        key: f.glance.key, label: f.glance.label, better: f.better, kind: 'abs', digits: unitDigits(f.unit), format: FORMAT[f.unit],
+        get: (s, r) => ({
+          value: s.latency[f.key as keyof SummaryView['latency']], samples: figureSamples(r, id, f.figure),
+          ...(ownInterval ? { interval: s.netbench?.confidence_intervals?.[id] } : {}),
+        }),
+      });
+    }
+  }
+  return rows;
+}
+
 function rowDefs(steps: number[], withPct: boolean): RowDef[] {
   return [
-    {
-      key: 'pod2pod_8stream', label: 'Pod2Pod throughput (8 streams)', better: 'higher', kind: 'abs', digits: 2, format: fmtGbps,
-      get: (s) => ({ value: s.throughput.pod2pod_8stream?.avg, samples: s.throughput.pod2pod_8stream?.gbps }),
-    },
-    {
-      key: 'svc_c64', label: 'RPS keepalive (c64)', better: 'higher', kind: 'abs', digits: 0, format: fmtInt,
-      get: (s) => ({ value: s.rps.svc_c64?.avg_qps, samples: s.rps.svc_c64?.qps }),
-    },
-    {
-      key: 'svc_short_c64', label: 'RPS short conn (c64, small)', better: 'higher', kind: 'abs', digits: 0, format: fmtInt,
-      get: (s) => ({ value: s.rps.svc_short_c64?.avg_qps, samples: s.rps.svc_short_c64?.qps }),
-    },
-    {
-      key: 'tcp_rr_p99', label: 'TCP_RR p99 (baseline)', better: 'lower', kind: 'abs', digits: 0, format: fmtUs,
-      // tcp_rr's headline value is its p99, so the summary's interval for tcp_rr serves when RunResults is absent.
-      get: (s, r) => ({ value: s.latency.tcp_rr_p99_us, samples: figureSamples(r, 'tcp_rr', 'p99Us'), interval: s.netbench?.confidence_intervals?.tcp_rr }),
-    },
-    {
-      key: 'http_p99', label: 'HTTP p99 @1000 QPS', better: 'lower', kind: 'abs', digits: 2, format: fmtMs,
-      get: (s, r) => ({ value: s.latency.http_p99_1k_qps_ms, samples: figureSamples(r, 'http_1k_qps', 'p99Ms') }),
-    },
+    ...scenarioRows(),
     ...steps.map(
       (n): RowDef => ({
-        key: `short_at_${n}`, label: `Short-conn RPS @${n} svc`, better: 'higher', kind: 'abs', step: n, digits: 0,
-        format: fmtInt,
+        key: `${STEP.id}_at_${n}`, label: `${STEP.atScale!.label} @${n} svc`, better: STEP.better, kind: 'abs', step: n, digits: unitDigits(STEP.unit),
+        format: FORMAT[STEP.unit],
         note: (s) => {
-          const pct = stepOf(s, n)?.short_conn_degradation_pct;
+          const pct = stepFigure(stepOf(s, n), stepPctKey);
           return withPct && pct !== undefined ? fmtPct(pct) : undefined;
         },
-        get: (s, r) => ({ value: stepOf(s, n)?.short_conn_qps, samples: stepSamples(r, n, 'short') }),
+        get: (s, r) => ({ value: stepFigure(stepOf(s, n), stepQpsKey), samples: stepSamples(r, n, STEP.id) }),
       }),
     ),
     {

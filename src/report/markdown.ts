@@ -12,7 +12,7 @@
 import type { PhaseName } from '../config';
 import { referenceSyncSleepSecs } from '../domain/plan';
 import type { Measurement, RunResults } from '../domain/results';
-import { SCENARIOS } from '../domain/scenarios';
+import { GLANCE_AT_SCALE, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
 import { SCALE_CHART_FILE, scaleChart } from './charts';
 import { NONE, bytesToMb, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
@@ -141,17 +141,15 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
   if (phase('latency')?.status !== 'skipped') {
     const fig = (scenario: string, f: string) =>
       results.measurements.filter((m) => m.scenario === scenario && m.step === undefined && m.ok && typeof m.figures?.[f] === 'number').map((m) => m.figures![f]);
-    const row = (metric: string, v: number | undefined, fmt: (x: number) => string, samples: number[], digits: number, scenario: string): Cell[] => [
-      metric,
-      v ? withSamples(fmt(v), samples, digits) : missing('latency', scenario),
-    ];
+    const fmt = { 'µs': fmtUs, ms: fmtMs } as Record<string, (x: number) => string>;
+    const rows = SCENARIOS.filter((x) => x.phase === 'latency').flatMap((sc) =>
+      (sc.figures ?? []).map((f): Cell[] => {
+        const v = s.latency[f.key as keyof typeof s.latency];
+        return [f.label, v ? withSamples(fmt[f.unit](v), fig(sc.id, f.figure), unitDigits(f.unit)) : missing('latency', sc.id)];
+      }),
+    );
     para(
-      table(['Metric', label], [
-        row('TCP_RR p50', s.latency.tcp_rr_p50_us, fmtUs, fig('tcp_rr', 'p50Us'), 0, 'tcp_rr'),
-        row('TCP_RR p99', s.latency.tcp_rr_p99_us, fmtUs, fig('tcp_rr', 'p99Us'), 0, 'tcp_rr'),
-        row('TCP_CRR p99', s.latency.tcp_crr_p99_us, fmtUs, fig('tcp_crr', 'p99Us'), 0, 'tcp_crr'),
-        row('HTTP p99 @1000 QPS', s.latency.http_p99_1k_qps_ms, fmtMs, fig('http_1k_qps', 'p99Ms'), 2, 'http_1k_qps'),
-      ]),
+      table(['Metric', label], rows),
       '',
       'netperf TCP_RR / TCP_CRR to the server pod IP (1-byte request/response); fortio at a fixed 1000 QPS, c16, via the Service.',
     );
@@ -317,38 +315,39 @@ function scaleSection(
       'Change = (step − baseline) ÷ baseline × 100; negative means slower.',
     '',
   ];
-  const qpsCell = (qps: number | undefined, pct: number | undefined, scenario: 'ka' | 'short', step: number) =>
-    qps === undefined ? missing('service-scale', scenario, step) : pct === undefined ? fmtInt(qps) : `${fmtInt(qps)} (${fmtPct(pct)})`;
-  const base = (v: number | undefined, scenario: string) => (v ? fmtQps(v) : missing('rps', scenario));
-
-  lines.push('### Keepalive', '');
-  lines.push(
-    table(['Service count', label], [
-      ['Baseline (small)', base(ss.keepalive_baseline_qps, 'svc_c64')],
-      ...steps.map((st) => [fmtInt(st.svc_count), qpsCell(st.keepalive_qps, st.keepalive_degradation_pct, 'ka', st.svc_count)]),
-    ]),
-    '',
-  );
-
-  lines.push('### Short connection', '');
+  const fig = (o: object | undefined, key: string) => (o as Record<string, number | undefined> | undefined)?.[key];
+  const qpsCell = (st: StepEntry, sc: Scenario) => {
+    const qps = fig(st, `${sc.atScale!.summaryKey}_qps`);
+    const pct = fig(st, `${sc.atScale!.summaryKey}_degradation_pct`);
+    return qps === undefined ? missing('service-scale', sc.id, st.svc_count) : pct === undefined ? fmtInt(qps) : `${fmtInt(qps)} (${fmtPct(pct)})`;
+  };
+  const base = (sc: Scenario) => {
+    const v = fig(ss, sc.atScale!.baselineKey!);
+    return v ? fmtQps(v) : missing('rps', sc.atScale!.of);
+  };
   const span = (vals: (number | undefined)[]) => {
     const xs = vals.filter((v): v is number => typeof v === 'number');
     return xs.length === 0 ? undefined : xs.length === 1 ? fmtInt(xs[0]) : `${xs[0]}→${xs[xs.length - 1]}`;
   };
   const chain = span(steps.map((st) => st.kube_services_chain));
   const rules = span(steps.map((st) => st.rules_count));
-  lines.push(
-    table(['Service count', label], [
-      ['Baseline (small)', base(ss.short_conn_baseline_qps, 'svc_short_c64')],
-      ...steps.map((st) => [fmtInt(st.svc_count), qpsCell(st.short_conn_qps, st.short_conn_degradation_pct, 'short', st.svc_count)]),
-      ...(chain ? [['KUBE-SERVICES chain', chain]] : []),
-      ...(rules ? [[rulesLabel(r.cluster?.clusterType ?? s.cluster.cluster_type), rules]] : []),
-    ]),
-    '',
-  );
+  // one table per RPS row of the catalogue's scale scenarios; the followed one (short connections) also shows the datapath's size
+  for (const sc of SCALE_SCENARIOS.filter((x) => x.atScale?.section)) {
+    lines.push(`### ${sc.atScale!.section}`, '');
+    lines.push(
+      table(['Service count', label], [
+        ['Baseline (small)', base(sc)],
+        ...steps.map((st) => [fmtInt(st.svc_count), qpsCell(st, sc)]),
+        ...(sc === GLANCE_AT_SCALE && chain ? [['KUBE-SERVICES chain', chain]] : []),
+        ...(sc === GLANCE_AT_SCALE && rules ? [[rulesLabel(r.cluster?.clusterType ?? s.cluster.cluster_type), rules]] : []),
+      ]),
+      '',
+    );
+  }
   if (hasChart) lines.push(`![Short-connection and keepalive RPS against Service count](${SCALE_CHART_FILE})`, '');
 
   lines.push('### Datapath per step', '');
+  const latencyAtScale = SCALE_SCENARIOS.filter((x) => !x.atScale?.baselineKey);
   const hasChain = steps.some((st) => st.kube_services_chain !== undefined); // kube-proxy iptables only
   const stepResult = (n: number) => r.scale.steps.find((x) => x.svcCount === n);
   lines.push(
@@ -356,7 +355,8 @@ function scaleSection(
       [
         { header: 'Service count', align: 'right' }, { header: 'Rules / LB entries', align: 'right' },
         ...(hasChain ? [{ header: 'KUBE-SERVICES chain', align: 'right' as const }] : []),
-        'Datapath convergence', { header: 'Reference\'s fixed sleep', align: 'right' }, { header: 'TCP_CRR p99', align: 'right' }, { header: 'TCP_RR p99', align: 'right' },
+        'Datapath convergence', { header: 'Reference\'s fixed sleep', align: 'right' },
+        ...latencyAtScale.map((sc) => ({ header: sc.atScale!.label, align: 'right' as const })),
       ],
       steps.map((st) => [
         fmtInt(st.svc_count),
@@ -364,8 +364,10 @@ function scaleSection(
         ...(hasChain ? [st.kube_services_chain !== undefined ? fmtInt(st.kube_services_chain) : NONE] : []),
         convergenceCell(st),
         `${referenceSyncSleepSecs(st.svc_count, eps)} s`,
-        st.tcp_crr_p99_us ? fmtUs(st.tcp_crr_p99_us) : missing('service-scale', 'crr', st.svc_count),
-        st.tcp_rr_p99_us ? fmtUs(st.tcp_rr_p99_us) : missing('service-scale', 'rr', st.svc_count),
+        ...latencyAtScale.map((sc) => {
+          const v = fig(st, sc.atScale!.summaryKey);
+          return v ? fmtUs(v) : missing('service-scale', sc.id, st.svc_count);
+        }),
       ]),
     ),
     '',

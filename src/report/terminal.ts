@@ -100,7 +100,7 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
   if (lat.length) {
     section('Latency');
     // netperf's headline value is its p99, so the summary's per-scenario interval belongs to the p99 rows.
-    const latCi: Record<string, string> = { tcp_rr_p99_us: 'tcp_rr', tcp_crr_p99_us: 'tcp_crr' };
+    const latCi: Record<string, string> = Object.fromEntries(SCENARIOS.flatMap((sc) => (sc.figures ?? []).filter((f) => f.figure === sc.headlineFigure).map((f) => [f.key, sc.id])));
     const intervalOf = (k: string) => {
       const e = latCi[k] ? nb?.confidence_intervals?.[latCi[k]] : undefined;
       return intervalText(e, 0);

@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, sleep, TimeoutFailure, CancelledFailure, isCancellation } from '@temporalio/workflow';
 import type { RunOptions } from '../config';
 import type { Measurement } from '../domain/results';
-import { rawFile, scenarioLabel, toolSeconds, type Scenario, type Targets } from '../domain/scenarios';
+import { headlineText, rawFile, scenarioLabel, toolSeconds, type Scenario, type Targets } from '../domain/scenarios';
 import type { Activities } from '../activities';
 
 /** Cluster calls: a transient fault (unreachable, 429, 5xx) is retried with backoff, never fails the run quickly. */
@@ -100,9 +100,5 @@ export async function settle(o: RunOptions, seconds: number, what: string): Prom
 
 /** Display of a measurement's headline figure. */
 export function formatFigure(s: Scenario, m: Measurement): string {
-  if (!m.ok) return `failed: ${m.reason}`;
-  if (s.tool === 'iperf3') return `${m.value?.toFixed(2)} Gbps`;
-  if (s.tool === 'netperf') return `p99 ${Math.round(m.value ?? 0)} µs`;
-  if (s.id === 'http_1k_qps') return `p99 ${m.figures?.p99Ms?.toFixed(2)} ms`;
-  return `${Math.round(m.value ?? 0).toLocaleString('en-US')} req/s`;
+  return headlineText(s, m);
 }
