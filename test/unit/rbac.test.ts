@@ -85,7 +85,7 @@ const NEEDED: Need[] = [
   { group: '', resource: 'services', verbs: ['create', 'patch', 'get'], namespace: BENCH, names: ['iperf-service', 'fortio-service'], why: 'fixtures.ts deployFixtures: apply the Services, read their ClusterIPs' },
   { group: '', resource: 'pods', verbs: ['list'], namespace: BENCH, why: 'fixtures.ts deployFixtures: wait for the test pods to be Ready' },
   { group: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], namespace: BENCH, why: 'fixtures.ts deployFixtures: wait for a ready endpoint per Service' },
-  { group: '', resource: 'namespaces', verbs: ['delete', 'get'], names: [BENCH, SCALE], why: 'fixtures.ts deleteNamespaces (delete, wait until gone)' },
+  { group: '', resource: 'namespaces', verbs: ['delete', 'get'], names: [BENCH, SCALE], why: 'fixtures.ts claimNamespaces (is it netbench\'s?), deployFixtures (read before apply), deleteNamespaces (read, delete, wait until gone)' },
   // src/activities/datapath.ts
   { group: '', resource: 'pods', verbs: ['get'], namespace: BENCH, names: ['fortio-client'], why: 'datapath.ts datapathPod: the node of fortio-client' },
   // src/activities/measure.ts (+ src/kube/exec.ts)
