@@ -14,6 +14,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Convergence, ProxyMode } from '../domain/results';
 import { execInPod } from '../kube/exec';
+import { ciliumBpfLbListArgs } from '../tools/cilium';
+import { iptablesSaveArgs, nftListKubeProxyArgs, nftListRulesetArgs } from '../tools/iptables';
 import { abortableSleep as sleep } from '../kube/batches';
 
 export const DATAPATH_SELECTOR: Record<ProxyMode, string> = {
@@ -25,10 +27,10 @@ export const DATAPATH_SELECTOR: Record<ProxyMode, string> = {
 
 /** Commands run in the datapath pod, per mode. */
 export const DATAPATH_COMMAND: Record<ProxyMode, string[]> = {
-  iptables: ['iptables-save', '-t', 'nat'],
-  nftables: ['nft', 'list', 'table', 'ip', 'kube-proxy'],
+  iptables: iptablesSaveArgs({ table: 'nat' }),
+  nftables: nftListKubeProxyArgs(),
   ipvs: ['ipvsadm', '-ln'],
-  cilium: ['cilium', 'bpf', 'lb', 'list'],
+  cilium: ciliumBpfLbListArgs(),
 };
 
 export interface DummyMatchers {
@@ -200,10 +202,10 @@ export function makeDatapathActivities(deps: { kubeConfig: KubeConfig }) {
       const n = input.svcCount;
       const mode = input.proxyMode;
       const command: Record<ProxyMode, string[]> = {
-        iptables: ['iptables-save'],
-        nftables: ['nft', 'list', 'ruleset'],
+        iptables: iptablesSaveArgs(),
+        nftables: nftListRulesetArgs(),
         ipvs: ['ipvsadm', '-ln'],
-        cilium: ['cilium', 'bpf', 'lb', 'list'],
+        cilium: ciliumBpfLbListArgs(),
       };
       const { file, dir: tmp } = await listing(mode, command[mode], ctx.cancellationSignal, input.ns);
       try {

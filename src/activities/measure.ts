@@ -10,12 +10,10 @@ import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Measurement } from '../domain/results';
-import { fortioUrl, rawFile, scenarioById, targetIp, type Scenario, type Targets } from '../domain/scenarios';
+import { rawFile, scenarioById, targetIp, type Targets } from '../domain/scenarios';
 import { FIXTURE_CONTAINER } from '../domain/fixtures';
 import { execInPod } from '../kube/exec';
-import { iperf3ClientArgs, parseIperf3Json } from '../tools/iperf3';
-import { fortioLoadArgs, parseFortioJson } from '../tools/fortio';
-import { netperfArgs, parseNetperfCsv } from '../tools/netperf';
+import { driverFor } from '../tools';
 import { ToolOutputError } from '../tools/errors';
 
 export interface MeasureInput {
@@ -29,39 +27,6 @@ export interface MeasureInput {
   execTimeoutSec: number;
 }
 
-export function toolArgv(s: Scenario, ip: string, seconds: number): string[] {
-  switch (s.tool) {
-    case 'iperf3':
-      return iperf3ClientArgs({ host: ip, port: s.port, seconds, streams: s.streams });
-    case 'fortio':
-      return fortioLoadArgs({ url: fortioUrl(ip, s.port), qps: s.qps, connections: s.connections, seconds, keepalive: s.keepalive, json: true });
-    case 'netperf':
-      return netperfArgs({ host: ip, test: s.test, seconds });
-  }
-}
-
-/** Parsed figures of one raw output; the headline value first. */
-export function parseRaw(s: Scenario, text: string): { value: number; figures: Record<string, number> } {
-  switch (s.tool) {
-    case 'iperf3': {
-      const r = parseIperf3Json(text);
-      return {
-        value: r.gbps,
-        figures: { gbps: r.gbps, bitsPerSecond: r.bitsPerSecond, ...(r.retransmits !== undefined ? { retransmits: r.retransmits } : {}) },
-      };
-    }
-    case 'fortio': {
-      const r = parseFortioJson(text);
-      const figures: Record<string, number> = { qps: r.actualQps, p50Ms: r.p50Ms, p90Ms: r.p90Ms, p99Ms: r.p99Ms, avgMs: r.avgMs, count: r.count, errors: r.errorCount };
-      return { value: r.actualQps, figures };
-    }
-    case 'netperf': {
-      const r = parseNetperfCsv(text);
-      return { value: r.p99Us, figures: { ...r } };
-    }
-  }
-}
-
 export function makeMeasureActivities(deps: { kubeConfig: KubeConfig }) {
   return {
     async measure(input: MeasureInput): Promise<Measurement> {
@@ -72,7 +37,8 @@ export function makeMeasureActivities(deps: { kubeConfig: KubeConfig }) {
       const rel = rawFile(s, input.round, input.step);
       const file = path.join(input.outputDir, rel);
       await mkdir(path.dirname(file), { recursive: true });
-      const argv = toolArgv(s, ip, input.seconds);
+      const driver = driverFor(s);
+      const argv = driver.argv(s, { ip, seconds: input.seconds });
       const started = Date.now();
       const beat = setInterval(() => ctx.heartbeat({ elapsedSec: Math.round((Date.now() - started) / 1000), of: input.seconds }), 5000);
       let exitCode: number | undefined;
@@ -103,7 +69,7 @@ export function makeMeasureActivities(deps: { kubeConfig: KubeConfig }) {
       if (stderr.trim()) await writeFile(`${file}.err`, stderr);
       const text = await readFile(file, 'utf8').catch(() => '');
       try {
-        const { value, figures } = parseRaw(s, s.tool === 'netperf' ? `${text}\n${stderr}` : text);
+        const { value, figures } = driver.parse({ stdout: text, stderr });
         return { scenario: s.id, round: input.round, step: input.step, ok: true, value, figures, file: rel, seconds: (Date.now() - started) / 1000, attempts: ctx.info.attempt };
       } catch (err) {
         if (err instanceof ToolOutputError) {

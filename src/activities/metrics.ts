@@ -13,7 +13,7 @@ import type { ComponentMetrics, ProxyMode, ResourceStats } from '../domain/resul
 import { pyRound } from '../domain/stats';
 import { bpftoolMapListArgs, parseBpftoolMapList } from '../tools/bpftool';
 import { ciliumBpfCtListGlobalArgs, ciliumBpfLbListArgs, ciliumIdentityListArgs, countCiliumLines, parseProcStatusVmRssKb, procStatusArgs } from '../tools/cilium';
-import { parseIptablesSave, parseNftKubeProxy } from '../tools/iptables';
+import { iptablesSaveArgs, nftListKubeProxyArgs, parseIptablesSave, parseNftKubeProxy } from '../tools/iptables';
 import { datapathPods } from './datapath';
 import { abortableSleep as sleep } from '../kube/batches';
 
@@ -147,14 +147,14 @@ export function makeMetricsActivities(deps: { kubeConfig: KubeConfig }) {
         });
       } else if (mode === 'iptables') {
         await attempt('iptables-save', async () => {
-          const text = await dp.text(mode, ['iptables-save'], ctx.cancellationSignal);
+          const text = await dp.text(mode, iptablesSaveArgs(), ctx.cancellationSignal);
           const c = parseIptablesSave(text);
           out.iptablesRules = c.totalLines;
           await writeFile(path.join(dir, 'iptables_rules_count.txt'), `${c.totalLines}\n`);
         });
       } else if (mode === 'nftables') {
         await attempt('nft list table ip kube-proxy', async () => {
-          const text = await dp.text(mode, ['nft', 'list', 'table', 'ip', 'kube-proxy'], ctx.cancellationSignal);
+          const text = await dp.text(mode, nftListKubeProxyArgs(), ctx.cancellationSignal);
           const c = parseNftKubeProxy(text);
           out.nftServiceIps = c.serviceIps;
           await writeFile(path.join(dir, 'nft_rules_count.txt'), `${c.totalLines}\n`);

@@ -5,6 +5,9 @@
  * Pure: the fixtures activity applies them.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { fortioServerArgs } from '../tools/fortio';
+import { iperf3ServerArgs } from '../tools/iperf3';
+import { netserverArgs } from '../tools/netperf';
 
 export interface FixtureInput {
   ns: string;
@@ -34,21 +37,22 @@ interface PodDef {
   hostNetwork?: boolean;
 }
 
+// The servers run the tools' own server argv (tools/*: the same files that build the client argv).
 const PODS: PodDef[] = [
-  { name: 'iperf-server-host', node: 'server', image: 'iperf', container: 'iperf', command: ['iperf3', '-s', '-p', '5202'], port: 5202, hostNetwork: true },
+  { name: 'iperf-server-host', node: 'server', image: 'iperf', container: 'iperf', command: iperf3ServerArgs({ port: 5202 }), port: 5202, hostNetwork: true },
   { name: 'iperf-client-host', node: 'client', image: 'iperf', container: 'iperf', command: ['sleep', 'infinity'], hostNetwork: true },
-  { name: 'iperf-server', node: 'server', image: 'iperf', container: 'iperf', command: ['iperf3', '-s'], port: 5201 },
+  { name: 'iperf-server', node: 'server', image: 'iperf', container: 'iperf', command: iperf3ServerArgs(), port: 5201 },
   { name: 'iperf-client', node: 'client', image: 'iperf', container: 'iperf', command: ['sleep', 'infinity'] },
-  { name: 'netperf-server', node: 'server', image: 'netperf', container: 'netperf', command: ['netserver', '-D'], port: 12865 },
+  { name: 'netperf-server', node: 'server', image: 'netperf', container: 'netperf', command: netserverArgs(), port: 12865 },
   { name: 'netperf-client', node: 'client', image: 'netperf', container: 'netperf', command: ['sleep', 'infinity'] },
-  { name: 'fortio-server', node: 'server', image: 'fortio', container: 'fortio', command: ['fortio', 'server'], port: 8080 },
+  { name: 'fortio-server', node: 'server', image: 'fortio', container: 'fortio', command: fortioServerArgs(), port: 8080 },
   {
     name: 'fortio-client',
     node: 'client',
     image: 'fortio',
     container: 'fortio',
-    // fortio's image is distroless (no sleep): a minimal server keeps the pod alive for exec.
-    command: ['fortio', 'server', '-http-port', '9999', '-grpc-port', 'disabled', '-tcp-port', 'disabled', '-udp-port', 'disabled', '-redirect-port', 'disabled'],
+    // fortio's image is distroless (no sleep): a minimal server (HTTP on 9999, nothing else) keeps the pod alive for exec.
+    command: fortioServerArgs({ httpPort: 9999, httpOnly: true }),
   },
 ];
 

@@ -1,6 +1,7 @@
-// fortio: argv of `fortio load` (JSON on stdout) and `fortio server`, the
-// REST path of a load run started through a fortio server's API, and the
-// parser of fortio's JSON result.
+// fortio: the driver (argv of `fortio load`, JSON on stdout, and its parse),
+// the argv of `fortio server` (the fixtures' server and client pods), and the
+// parser of fortio's JSON result (from `fortio load` or the REST API, which
+// the reference used).
 //
 // Facts from fortio v1.75.3's sources (cli/fortio_main.go, rapi/restHandler.go,
 // periodic/periodic.go, fhttp/httprunner.go):
@@ -17,7 +18,7 @@
 //   whose RetCodes hold only -1 (socket error), and whose ActualQPS counts
 //   those failures — the reference accepted that as a figure.
 // - REST qps=0 means fortio's DEFAULT of 8 QPS, not "max"; max is -1. The
-//   CLI maps -qps 0 to max. fortioRestRunPath therefore sends -1 for 0.
+//   CLI maps -qps 0 to max (netbench runs the CLI over exec).
 // - The REST API has no keepalive switch; "connection-reuse=min:max" caps
 //   requests per connection, so "1:1" opens a new connection per request.
 //   (There is no "connection-reuse-range-min/max" parameter.) The REST
@@ -37,8 +38,10 @@
 
 import { z } from 'zod';
 import { ToolOutputError, reasonFromLine } from './errors';
-import { hostSchema, secondsSchema } from './inputs';
+import { secondsSchema } from './inputs';
 import { readToolJson, validateToolJson } from './json';
+import { fortioUrl, type FortioScenario } from '../domain/scenarios';
+import type { MeasureDriver } from './driver';
 
 const TOOL = 'fortio';
 
@@ -84,35 +87,12 @@ export function fortioLoadArgs(options: FortioLoadOptions): string[] {
   ];
 }
 
-const restOptions = loadOptions.omit({ json: true, quiet: true });
-export type FortioRestRunOptions = z.input<typeof restOptions>;
-
-/**
- * Path (with query) that runs a load test through a fortio server's REST
- * API and answers with the JSON result once it is done, e.g.
- * `/fortio/rest/run?url=http%3A%2F%2F10.96.0.10%3A8080%2Fecho%3Fsize%3D512&qps=-1&t=60s&c=64&json=on`.
- * keepalive=false adds `connection-reuse=1:1` (one request per connection).
- */
-export function fortioRestRunPath(options: FortioRestRunOptions): string {
-  const o = restOptions.parse(options);
-  const params: Array<[string, string]> = [
-    ['url', o.url],
-    // REST: 0 would mean the default 8 QPS; -1 is "max".
-    ['qps', o.qps === 0 ? '-1' : String(o.qps)],
-    ['t', `${o.seconds}s`],
-    ['c', String(o.connections)],
-    ['json', 'on'],
-  ];
-  if (!o.keepalive) params.push(['connection-reuse', '1:1']);
-  return `/fortio/rest/run?${params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
-}
-
 /** A fortio port flag: a port, "host:port", or "disabled". */
 const portFlag = z.union([z.number().int().min(1).max(65535), z.string().regex(/^(disabled|[^\s-][^\s]*)$/)]);
 
 const serverOptions = z.object({
-  /** -http-port: port or "host:port" (tests bind 127.0.0.1:<port>). */
-  httpPort: portFlag,
+  /** -http-port: port or "host:port" (tests bind 127.0.0.1:<port>); omitted: fortio's default 8080. */
+  httpPort: portFlag.optional(),
   grpcPort: portFlag.optional(),
   tcpPort: portFlag.optional(),
   udpPort: portFlag.optional(),
@@ -123,10 +103,10 @@ const serverOptions = z.object({
 export type FortioServerOptions = z.input<typeof serverOptions>;
 
 /**
- * `fortio server -http-port P [-grpc-port …] [-tcp-port …] [-udp-port …] [-redirect-port …]`.
+ * `fortio server [-http-port P] [-grpc-port …] [-tcp-port …] [-udp-port …] [-redirect-port …]`.
  * The client pod: `fortioServerArgs({ httpPort: 9999, httpOnly: true })`.
  */
-export function fortioServerArgs(options: FortioServerOptions): string[] {
+export function fortioServerArgs(options: FortioServerOptions = {}): string[] {
   const o = serverOptions.parse(options);
   const off = o.httpOnly ? 'disabled' : undefined;
   const flags: Array<[string, string | number | undefined]> = [
@@ -137,14 +117,6 @@ export function fortioServerArgs(options: FortioServerOptions): string[] {
     ['-redirect-port', o.redirectPort ?? off],
   ];
   return ['fortio', 'server', ...flags.flatMap(([f, v]) => (v === undefined ? [] : [f, String(v)]))];
-}
-
-/** URL of the fortio echo handler the reference loads, e.g. http://10.96.0.10:8080/echo?size=512. */
-export function fortioEchoUrl(host: string, port = 8080, size = 512): string {
-  const h = hostSchema.parse(host);
-  // IPv6 literals need brackets in a URL.
-  const authority = h.includes(':') && !h.startsWith('[') ? `[${h}]` : h;
-  return `http://${authority}:${port}/echo?size=${size}`;
 }
 
 const histogramSchema = z.object({
@@ -284,3 +256,14 @@ export function parseFortioJson(text: string, { stderr = '' }: { stderr?: string
     retCodes: Object.fromEntries(codes),
   };
 }
+
+/** The fortio driver: `fortio load` of the echo URL at the scenario's QPS and connections; the sample's value is ActualQPS. */
+export const fortioDriver: MeasureDriver<FortioScenario> = {
+  tool: 'fortio',
+  argv: (s, t) => fortioLoadArgs({ url: fortioUrl(t.ip, s.port), qps: s.qps, connections: s.connections, seconds: t.seconds, keepalive: s.keepalive, json: true }),
+  // Only stdout, as measure has always parsed it (stderr would turn "empty output" into fortio's own reason).
+  parse: ({ stdout }) => {
+    const r = parseFortioJson(stdout);
+    return { value: r.actualQps, figures: { qps: r.actualQps, p50Ms: r.p50Ms, p90Ms: r.p90Ms, p99Ms: r.p99Ms, avgMs: r.avgMs, count: r.count, errors: r.errorCount } };
+  },
+};

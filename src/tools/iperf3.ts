@@ -17,6 +17,8 @@ import { z } from 'zod';
 import { ToolOutputError } from './errors';
 import { hostSchema, portSchema, round2, secondsSchema } from './inputs';
 import { readToolJson, validateToolJson } from './json';
+import type { IperfScenario } from '../domain/scenarios';
+import type { MeasureDriver } from './driver';
 
 const TOOL = 'iperf3';
 
@@ -49,7 +51,8 @@ export function iperf3ClientArgs(options: Iperf3ClientOptions): string[] {
 }
 
 const serverOptions = z.object({
-  port: portSchema,
+  /** omitted: iperf3's default 5201 */
+  port: portSchema.optional(),
   /** Exit after one test (-1); handy in tests, not for long-lived pods. */
   oneOff: z.boolean().optional(),
   /** Listen address (-B); default: all addresses. */
@@ -57,14 +60,13 @@ const serverOptions = z.object({
 });
 export type Iperf3ServerOptions = z.input<typeof serverOptions>;
 
-/** `iperf3 -s -p port [-1] [-B addr]` */
-export function iperf3ServerArgs(options: Iperf3ServerOptions): string[] {
+/** `iperf3 -s [-p port] [-1] [-B addr]` */
+export function iperf3ServerArgs(options: Iperf3ServerOptions = {}): string[] {
   const o = serverOptions.parse(options);
   return [
     'iperf3',
     '-s',
-    '-p',
-    String(o.port),
+    ...(o.port !== undefined ? ['-p', String(o.port)] : []),
     ...(o.oneOff ? ['-1'] : []),
     ...(o.bind ? ['-B', o.bind] : []),
   ];
@@ -140,3 +142,17 @@ export function parseIperf3Json(text: string): Iperf3Result {
     bytesReceived: received.bytes,
   };
 }
+
+/** The iperf3 driver: a TCP test of the scenario's streams; the sample's value is the received Gbps. */
+export const iperf3Driver: MeasureDriver<IperfScenario> = {
+  tool: 'iperf3',
+  argv: (s, t) => iperf3ClientArgs({ host: t.ip, port: s.port, seconds: t.seconds, streams: s.streams }),
+  parse: ({ stdout }) => {
+    // With -J everything, errors included, is in the JSON on stdout (stderr says nothing more).
+    const r = parseIperf3Json(stdout);
+    return {
+      value: r.gbps,
+      figures: { gbps: r.gbps, bitsPerSecond: r.bitsPerSecond, ...(r.retransmits !== undefined ? { retransmits: r.retransmits } : {}) },
+    };
+  },
+};

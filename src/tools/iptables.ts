@@ -38,6 +38,11 @@ export function nftListKubeProxyArgs(family: 'ip' | 'ip6' = 'ip'): string[] {
   return ['nft', 'list', 'table', family, 'kube-proxy'];
 }
 
+/** `nft list ruleset`: every table (the per-step rule count of nftables mode). */
+export function nftListRulesetArgs(): string[] {
+  return ['nft', 'list', 'ruleset'];
+}
+
 export interface IptablesSaveCounts {
   /** Non-empty lines, comments included (= the reference's `wc -l`). */
   totalLines: number;

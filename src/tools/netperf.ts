@@ -19,6 +19,8 @@
 import { z } from 'zod';
 import { ToolOutputError, reasonFromLine } from './errors';
 import { hostSchema, portSchema, secondsSchema } from './inputs';
+import type { NetperfScenario } from '../domain/scenarios';
+import type { MeasureDriver } from './driver';
 
 const TOOL = 'netperf';
 
@@ -122,3 +124,14 @@ export function parseNetperfCsv(text: string): NetperfResult {
   const failure = lines.find((l) => FAILURE.test(l));
   throw new ToolOutputError(TOOL, failure ? reasonFromLine(failure) : 'no CSV line');
 }
+
+/** The netperf driver: TCP_RR or TCP_CRR to the netserver; the sample's value is the p99 latency in µs. */
+export const netperfDriver: MeasureDriver<NetperfScenario> = {
+  tool: 'netperf',
+  argv: (s, t) => netperfArgs({ host: t.ip, test: s.test, seconds: t.seconds }),
+  // netperf prints its failures on stdout or stderr depending on the error: read both
+  parse: ({ stdout, stderr }) => {
+    const r = parseNetperfCsv(`${stdout}\n${stderr}`);
+    return { value: r.p99Us, figures: { ...r } };
+  },
+};

@@ -1,17 +1,11 @@
-// fortio argv, REST path and JSON parser, exercised on results the real
+// fortio argv and JSON parser, exercised on results the real
 // fortio (built by scripts/setup.sh) produces on loopback during the test:
 // one `fortio server` on 127.0.0.1 is both the echo target and the REST API.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ToolOutputError } from '../../../src/tools/errors';
-import {
-  fortioEchoUrl,
-  fortioLoadArgs,
-  fortioRestRunPath,
-  fortioServerArgs,
-  parseFortioJson,
-} from '../../../src/tools/fortio';
+import { fortioLoadArgs, fortioServerArgs, parseFortioJson } from '../../../src/tools/fortio';
 import { fortioBinary, freePort, runProcess, startProcess, type StartedProcess } from '../../support/tools';
 
 function assertToolError(fn: () => unknown, reason: string | RegExp): void {
@@ -24,7 +18,7 @@ function assertToolError(fn: () => unknown, reason: string | RegExp): void {
   });
 }
 
-describe('fortio argv builders and REST path', () => {
+describe('fortio argv builders', () => {
   it('builds `fortio load` for keepalive and short connections', () => {
     const url = 'http://10.96.0.10:8080/echo?size=512';
     assert.deepEqual(fortioLoadArgs({ url, qps: 0, connections: 64, seconds: 60, keepalive: true, json: true }), [
@@ -35,30 +29,13 @@ describe('fortio argv builders and REST path', () => {
     ]);
   });
 
-  it('builds the REST path: URL-encoded target, qps 0 sent as -1, one request per connection without keepalive', () => {
-    const url = 'http://10.96.0.10:8080/echo?size=512';
-    assert.equal(
-      fortioRestRunPath({ url, qps: 0, connections: 64, seconds: 60, keepalive: true }),
-      '/fortio/rest/run?url=http%3A%2F%2F10.96.0.10%3A8080%2Fecho%3Fsize%3D512&qps=-1&t=60s&c=64&json=on',
-    );
-    const short = fortioRestRunPath({ url, qps: 1000, connections: 64, seconds: 60, keepalive: false });
-    assert.match(short, /&qps=1000&/);
-    assert.match(short, /&connection-reuse=1%3A1$/);
-    // The target survives a round trip through a query-string parser.
-    assert.equal(new URL(`http://x${short}`).searchParams.get('url'), url);
-  });
-
   it('builds `fortio server` as the reference\'s client pod runs it', () => {
     assert.deepEqual(fortioServerArgs({ httpPort: 9999, httpOnly: true }), [
       'fortio', 'server', '-http-port', '9999', '-grpc-port', 'disabled', '-tcp-port', 'disabled',
       '-udp-port', 'disabled', '-redirect-port', 'disabled',
     ]);
     assert.deepEqual(fortioServerArgs({ httpPort: 8080 }), ['fortio', 'server', '-http-port', '8080']);
-  });
-
-  it('builds the echo URL (brackets for IPv6)', () => {
-    assert.equal(fortioEchoUrl('10.96.0.10'), 'http://10.96.0.10:8080/echo?size=512');
-    assert.equal(fortioEchoUrl('fd00::10', 8080, 64), 'http://[fd00::10]:8080/echo?size=64');
+    assert.deepEqual(fortioServerArgs(), ['fortio', 'server'], 'the server pod: fortio\'s defaults');
   });
 
   it('rejects bad input', () => {
@@ -69,6 +46,9 @@ describe('fortio argv builders and REST path', () => {
 });
 
 const fortio = fortioBinary();
+
+/** A load run through a fortio server's REST API (how the reference ran keepalive tests): its result is JSON the parser reads too. */
+const restRun = (q: Record<string, string>) => `/fortio/rest/run?${Object.entries({ ...q, json: 'on' }).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
 
 describe('parseFortioJson on real fortio results (loopback)', { skip: fortio ? false : 'fortio binary not built yet (scripts/setup.sh builds it into ~/.cache/netbench/fortio-*/bin)' }, () => {
   let port: number;
@@ -148,32 +128,9 @@ describe('parseFortioJson on real fortio results (loopback)', { skip: fortio ? f
     assertToolError(() => parseFortioJson(run.stdout), 'empty output');
   });
 
-  it('runs through the REST API with the path the reference used (keepalive)', async () => {
-    const url = `http://127.0.0.1:${port}/echo?size=512`;
-    const r = parseFortioJson(await rest(fortioRestRunPath({ url, qps: 0, connections: 2, seconds: 1, keepalive: true })));
-    assert.equal(r.requestedQps, 0);
-    assert.equal(r.connections, 2);
-    assert.ok(r.actualQps > 100);
-    assert.equal(r.socketCount, 2);
-  });
-
-  it('makes short connections through the REST API with connection-reuse=1:1', async () => {
-    const url = `http://127.0.0.1:${port}/echo?size=512`;
-    const r = parseFortioJson(await rest(fortioRestRunPath({ url, qps: 200, connections: 2, seconds: 1, keepalive: false })));
-    assert.ok(r.count > 50);
-    assert.ok((r.socketCount ?? 0) >= r.count - 2, `sockets ${r.socketCount} for ${r.count} requests`);
-  });
-
-  it('documents why qps 0 is sent as -1: the REST API reads qps=0 as its default 8 QPS', async () => {
-    const url = `http://127.0.0.1:${port}/echo?size=64`;
-    const r = parseFortioJson(await rest(`/fortio/rest/run?url=${encodeURIComponent(url)}&qps=0&t=1s&c=1&json=on`));
-    assert.equal(r.requestedQps, 8);
-    assert.ok(r.count <= 10, `${r.count} requests`);
-  });
-
   it('refuses the REST result for an unreachable target (only socket errors, yet an ActualQPS)', async () => {
     const closed = await freePort();
-    const text = await rest(fortioRestRunPath({ url: `http://127.0.0.1:${closed}/echo`, qps: 50, connections: 1, seconds: 1, keepalive: true }));
+    const text = await rest(restRun({ url: `http://127.0.0.1:${closed}/echo`, qps: '50', t: '1s', c: '1' }));
     const doc = JSON.parse(text) as { ActualQPS: number; RetCodes: Record<string, number> };
     // What the reference took as the run's req/s:
     assert.ok(doc.ActualQPS > 0);
@@ -189,7 +146,7 @@ describe('parseFortioJson on real fortio results (loopback)', { skip: fortio ? f
 
     const half = `http://127.0.0.1:${port}/echo?status=503:50`;
     const r = parseFortioJson(
-      await rest(fortioRestRunPath({ url: half, qps: 200, connections: 2, seconds: 1, keepalive: true })),
+      await rest(restRun({ url: half, qps: '200', t: '1s', c: '2' })),
     );
     assert.equal(r.okCount + r.errorCount, r.count);
     assert.equal(r.errorCount, r.retCodes['503']);
