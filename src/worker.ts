@@ -90,6 +90,16 @@ export async function workerMain(argv: string[]): Promise<number> {
     process.stderr.write(`netbench worker: ${(err as Error).message}\n`);
     return 2;
   }
+  // Bad kube input (a missing kubeconfig, an unknown context) is refused before anything connects.
+  const kubeconfigPath = values.kubeconfig ?? process.env.KUBECONFIG;
+  for (const context of values.context?.length ? values.context : [process.env.KUBE_CONTEXT || undefined]) {
+    try {
+      loadKubeConfig({ kubeconfigPath, context });
+    } catch (err) {
+      process.stderr.write(`netbench worker: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
   // Before anything creates the SDK's Runtime (the NativeConnection does).
   const { metricsUrl } = installTelemetry(telemetry);
   if (metricsUrl) process.stderr.write(`netbench worker: Prometheus metrics on ${metricsUrl}\n`);

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { SEARCH_ATTRIBUTE_SPECS } from '../shared';
 
 export interface DevServerOptions {
@@ -81,22 +82,71 @@ export function devServerStop(o: DevServerOptions = {}): boolean {
   }
 }
 
+const DEV_SERVER_HELP = `netbench dev-server start|stop|status: a local Temporal dev server for netbench
+
+Usage:
+  netbench dev-server start [--port 7233] [--ui-port PORT]   start it (no-op when one is listening)
+  netbench dev-server stop                                   stop the one netbench started
+  netbench dev-server status [--port 7233]                   is Temporal listening?
+
+The Web UI listens on the gRPC port + 1000 (http://localhost:8233), runs survive a
+restart (database file in $NETBENCH_STATE, default ~/.cache/netbench/state), and
+netbench's search attributes are registered at start.
+
+Options:
+  --port PORT      gRPC port (default 7233)
+  --ui-port PORT   Web UI port (default: --port + 1000)
+  -h, --help       this help (and nothing else)
+`;
+
+/** A bad flag or value: exit 2 with a message, before anything starts or stops. */
+export class DevServerUsageError extends Error {
+  readonly usage = true;
+}
+
+function portArg(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(String(v)) || n < 1 || n > 65535) throw new DevServerUsageError(`${flag} "${String(v)}": must be a port number from 1 to 65535`);
+  return n;
+}
+
 export async function devServerMain(argv: string[]): Promise<number> {
-  const [cmd] = argv;
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(DEV_SERVER_HELP);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (!['start', 'stop', 'status'].includes(cmd)) throw new DevServerUsageError(`unknown subcommand "${cmd}" (start, stop or status; netbench dev-server --help)`);
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { port: { type: 'string' }, 'ui-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new DevServerUsageError(`${(err as Error).message} (netbench dev-server --help)`);
+  }
+  if (values.help) {
+    process.stdout.write(DEV_SERVER_HELP);
+    return 0;
+  }
+  const port = portArg(values.port, '--port');
+  const uiPort = portArg(values['ui-port'], '--ui-port');
   if (cmd === 'start') {
-    const r = await devServerStart();
+    const r = await devServerStart({ port, uiPort });
     process.stdout.write(`${r.started ? 'started' : 'already running'}: Temporal ${r.address}, Web UI ${r.ui}\n`);
     return 0;
   }
   if (cmd === 'stop') {
+    if (port !== undefined || uiPort !== undefined) throw new DevServerUsageError('stop takes no --port: it stops the dev server netbench started');
     process.stdout.write(devServerStop() ? 'stopped the dev server\n' : 'no dev server started by netbench is running\n');
     return 0;
   }
-  if (cmd === 'status') {
-    const up = await portOpen(7233);
-    process.stdout.write(up ? 'Temporal is listening on 127.0.0.1:7233 (Web UI http://localhost:8233)\n' : 'no Temporal on 127.0.0.1:7233\n');
-    return up ? 0 : 1;
-  }
-  process.stdout.write('usage: netbench dev-server start|stop|status\n  a local Temporal dev server with the Web UI on :8233, state kept in $NETBENCH_STATE, netbench search attributes registered\n');
-  return cmd === '--help' || cmd === '-h' ? 0 : 2;
+  const p = port ?? 7233;
+  const up = await portOpen(p);
+  process.stdout.write(up ? `Temporal is listening on 127.0.0.1:${p} (Web UI http://localhost:${p + 1000})\n` : `no Temporal on 127.0.0.1:${p}\n`);
+  return up ? 0 : 1;
 }

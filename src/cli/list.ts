@@ -32,14 +32,14 @@ export function listQuery(v: { cluster?: string; type?: string; status?: string;
   if (v.type) parts.push(`${SA.clusterType.name} = ${quote(v.type)}`);
   if (v.status) {
     const s = STATUSES.find((x) => x.toLowerCase() === v.status!.toLowerCase());
-    if (!s) throw new Error(`--status must be one of ${STATUSES.join(', ')}`);
+    if (!s) throw Object.assign(new Error(`--status must be one of ${STATUSES.join(', ')}`), { usage: true });
     parts.push(`ExecutionStatus = '${s}'`);
   }
   for (const [flag, op] of [['since', '>='], ['until', '<']] as const) {
     const d = v[flag];
     if (!d) continue;
     const t = new Date(d);
-    if (Number.isNaN(t.getTime())) throw new Error(`--${flag} "${d}" is not a date (use ISO 8601, e.g. 2026-11-20)`);
+    if (Number.isNaN(t.getTime())) throw Object.assign(new Error(`--${flag} "${d}" is not a date (use ISO 8601, e.g. 2026-11-20)`), { usage: true });
     parts.push(`StartTime ${op} '${t.toISOString()}'`);
   }
   if (v.regression) parts.push(`${SA.regression.name} = true`);
