@@ -41,6 +41,13 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI talks to Temporal and renders; it runs no activity code (the worker does).
+    files: ['src/client.ts', 'src/cli/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [OUTSIDE_SRC, { group: ['**/activities', '**/activities/*'], message: 'the CLI runs no activity code: shared code lives in src/report, src/domain or src/kube', allowTypeImports: true }] }],
+    },
+  },
+  {
     // Workflows and every module they may import: pure code, replayed deterministically.
     files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts', 'src/tools/**/*.ts', 'src/report/**/*.ts', 'src/shared.ts', 'src/config.ts'],
     ignores: ['src/report/files.ts'],

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSummary } from '../domain/summary';
 import { compareRuns, COMPARE_CHART_FILE } from '../report/compare';
-import { loadRun, nameRuns, RESULTS_FILE } from '../activities/report';
+import { loadRun, nameRuns, RESULTS_FILE } from '../report/files';
 
 export const COMPARE_HELP = `netbench compare DIR... : side-by-side "At a glance" table of finished runs (one column per run, a Winner column)
 

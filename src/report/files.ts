@@ -1,0 +1,84 @@
+/**
+ * A run's report files: netbench-results.json (everything, regenerates any
+ * report), benchmark-summary.json (reference-compatible), report.md with its
+ * chart, and the reference's service-scale metadata files; and a run
+ * directory read back. The one file of report/ that touches the filesystem:
+ * the report activity and the CLI (`result`, `compare`) write through it.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunResults } from '../domain/results';
+import { buildSummary, summaryJson } from '../domain/summary';
+import { compareRuns, defaultRunName, COMPARE_CHART_FILE, type CompareRun } from './compare';
+import { renderReportMarkdown } from './markdown';
+
+export const RESULTS_FILE = 'netbench-results.json';
+
+/** Every file of a run's report, by path relative to the run directory. */
+export function renderRunFiles(results: RunResults): Record<string, string> {
+  const summary = buildSummary(results);
+  const report = renderReportMarkdown(results, summary);
+  const files: Record<string, string> = {
+    [RESULTS_FILE]: JSON.stringify(results, null, 2) + '\n',
+    'benchmark-summary.json': summaryJson(summary),
+    'report.md': report.markdown,
+  };
+  if (report.scaleChartSvg) files['scale-chart.svg'] = report.scaleChartSvg;
+  if (!results.options.skip.includes('service-scale')) {
+    files['service-scale/scale_steps.txt'] = `${results.options.svcScaleSteps.join(',')}\n`;
+    files['service-scale/endpoints_per_svc.txt'] = `${results.options.svcEndpoints}\n`;
+    const lb = results.scale.lbMap;
+    if (lb) files['service-scale/bpf_lb_map_max.txt'] = `${lb.after ?? lb.current}\n`;
+  }
+  return files;
+}
+
+export async function writeRunFiles(dir: string, results: RunResults): Promise<string[]> {
+  const files = renderRunFiles(results);
+  for (const [rel, content] of Object.entries(files)) {
+    const p = path.join(dir, rel);
+    await mkdir(path.dirname(p), { recursive: true });
+    await writeFile(p, content);
+  }
+  return Object.keys(files).map((f) => path.join(dir, f));
+}
+
+export function loadRun(dir: string): RunResults {
+  const file = path.join(dir, RESULTS_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${dir} is not a netbench run directory (no ${RESULTS_FILE})`);
+  }
+  const r = JSON.parse(text) as RunResults;
+  if (r.schema !== 'netbench/run-results@1') throw new Error(`${file}: unknown schema ${String(r.schema)}`);
+  return r;
+}
+
+/** Unique column names: the cluster label, disambiguated by context when two runs share it. */
+export function nameRuns(runs: { results: RunResults; summary: Record<string, unknown>; name?: string }[]): CompareRun[] {
+  const base = runs.map((r) => r.name ?? defaultRunName(r));
+  return runs.map((r, i) => {
+    const dup = base.filter((b) => b === base[i]).length > 1;
+    const ctx = r.results.cluster?.contextName ?? `run ${i + 1}`;
+    return { name: r.name ?? (dup ? `${base[i]} (${ctx}${base.slice(0, i).filter((b) => b === base[i]).length ? ` #${i + 1}` : ''})` : base[i]), results: r.results, summary: r.summary };
+  });
+}
+
+/** The side-by-side comparison of finished runs read from their run directories: compare.md (+ its chart) in outputDir. */
+export async function writeComparisonFiles(outputDir: string, dirs: string[]): Promise<string> {
+  const runs = nameRuns(
+    dirs.map((dir) => {
+      const results = loadRun(dir);
+      return { name: undefined, results, summary: buildSummary(results) };
+    }),
+  );
+  const c = compareRuns(runs);
+  await mkdir(outputDir, { recursive: true });
+  const file = path.join(outputDir, 'compare.md');
+  await writeFile(file, c.markdown);
+  if (c.scaleChartSvg) await writeFile(path.join(outputDir, COMPARE_CHART_FILE), c.scaleChartSvg);
+  return file;
+}
