@@ -1,7 +1,7 @@
 /**
  * `lab up | down | status`: a local stand-in for a 3-worker kube-proxy
- * cluster (or, with `--datapath cilium-native|cilium-overlay`, one netbench
- * detects as Cilium: lab/datapath/cilium-sim.ts). See lab/README.md for the
+ * cluster (or, with `--datapath cilium-native|cilium-overlay`, a real Cilium
+ * agent in place of kube-proxy: lab/datapath/cilium.ts). See lab/README.md for the
  * picture; in short:
  *
  *   - a network namespace (nb-<name>) with only a loopback device;
@@ -35,6 +35,7 @@ import {
 import { ensureNodes, waitApiserver, waitDaemonSetReady, waitFor, waitNodesReady } from './cluster';
 import { KubeProxyDatapath } from './datapath/kube-proxy';
 import { CiliumSimDatapath } from './datapath/cilium-sim';
+import { CiliumDatapath, teardownCilium } from './datapath/cilium';
 import type { DatapathContext, LabDatapath } from './datapath/types';
 import { kwokctlCreate, kwokctlDelete, writeKwokctlConfig } from './kwokctl';
 import { commOf, deleteNetns, ensureNetns, loopbackShape, netnsExists, netnsPids, shapeLoopback } from './netns';
@@ -51,7 +52,7 @@ export interface LabOptions {
   name?: string;
   /** kube-proxy mode (default iptables); with a Cilium datapath, the mode of the real kube-proxy underneath. */
   proxyMode?: ProxyMode;
-  /** kube-proxy (default), or the Cilium simulator in native or overlay routing (see lab/datapath/cilium-sim.ts). */
+  /** kube-proxy (default), a real Cilium in native or overlay routing (lab/datapath/cilium.ts), or the Cilium simulator (cilium-sim-*). */
   datapath?: DatapathName;
   onProgress?: (msg: string) => void;
 }
@@ -108,8 +109,10 @@ const BRIDGE_HOST = 'bridge-host';
 const BRIDGE_NETNS = 'bridge-netns';
 
 function makeDatapath(name: DatapathName, mode: ProxyMode): LabDatapath {
-  if (name === 'cilium-native') return new CiliumSimDatapath('native', mode);
-  if (name === 'cilium-overlay') return new CiliumSimDatapath('overlay', mode);
+  if (name === 'cilium-native') return new CiliumDatapath('native');
+  if (name === 'cilium-overlay') return new CiliumDatapath('overlay');
+  if (name === 'cilium-sim-native') return new CiliumSimDatapath('native', mode);
+  if (name === 'cilium-sim-overlay') return new CiliumSimDatapath('overlay', mode);
   return new KubeProxyDatapath(mode);
 }
 
@@ -325,6 +328,10 @@ export async function labDown(opts: Pick<LabOptions, 'name' | 'onProgress'> = {}
       stopped.push(`${commOf(pid)}(${pid})`);
       await stopPid(pid, argv0, 2_000);
     }
+    // A real Cilium's cgroup, mount point and machine-wide sysctls (its bpffs went with its mount namespace).
+    const cilium = await teardownCilium(p);
+    if (cilium.cgroupRemoved) say('removed the lab cgroup (Cilium socket LB was attached there)');
+    if (cilium.sysctlsChanged.length) say(`WARNING: the Cilium agent changed machine-wide sysctls (restored where possible): ${cilium.sysctlsChanged.join('; ')}`);
     const hadNetns = await netnsExists(p.netns);
     if (hadNetns) {
       say(`removing network namespace ${p.netns} (its routes and iptables/nftables rules go with it)`);

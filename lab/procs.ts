@@ -16,6 +16,12 @@ export interface DaemonSpec {
   netns?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * The program the pid runs once started, when argv[0] is a launcher that
+   * execs it (e.g. `unshare ... sh -c '...; exec ip netns exec ... cilium-agent'`):
+   * the liveness check compares against this name instead of argv[0].
+   */
+  program?: string;
 }
 
 export interface DaemonDirs {
@@ -69,8 +75,13 @@ function readPid(dirs: DaemonDirs, id: string): number | null {
   }
 }
 
+function progFile(dirs: DaemonDirs, id: string): string {
+  return path.join(dirs.pidDir, `${id}.prog`);
+}
+
 function readProgram(dirs: DaemonDirs, id: string): string {
   try {
+    if (existsSync(progFile(dirs, id))) return readFileSync(progFile(dirs, id), 'utf8').trim();
     return JSON.parse(readFileSync(cmdFile(dirs, id), 'utf8'))[0] ?? id;
   } catch {
     return id;
@@ -131,8 +142,10 @@ export async function startDaemon(dirs: DaemonDirs, spec: DaemonSpec, settleMs =
   child.unref();
   writeFileSync(pidFile(dirs, spec.id), `${pid}\n`);
   writeFileSync(cmdFile(dirs, spec.id), JSON.stringify(spec.argv));
+  if (spec.program) writeFileSync(progFile(dirs, spec.id), spec.program);
+  else rmSync(progFile(dirs, spec.id), { force: true });
   await sleep(settleMs);
-  if (exited !== null || !isOurProcess(pid, spec.argv[0])) {
+  if (exited !== null || !isOurProcess(pid, spec.program ?? spec.argv[0])) {
     throw new Error(`${spec.id} exited at start (${exited ?? 'gone'}); last log lines:\n${tailOf(log, 1500)}`);
   }
   return pid;
@@ -175,4 +188,5 @@ export async function stopDaemon(dirs: DaemonDirs, id: string, graceMs?: number)
   if (pid !== null) await stopPid(pid, readProgram(dirs, id), graceMs);
   rmSync(pidFile(dirs, id), { force: true });
   rmSync(cmdFile(dirs, id), { force: true });
+  rmSync(progFile(dirs, id), { force: true });
 }

@@ -8,7 +8,10 @@
  * same full set of Services, so does the same work.
  *
  * Run directly by Node (type stripping):
- *   node lab/usage-agent.ts <kubeconfig> <kube-proxy pid file> [interval ms]
+ *   node lab/usage-agent.ts <kubeconfig> <pid file> [interval ms] [pod label selector]
+ *
+ * The selector defaults to k8s-app=kube-proxy; the Cilium datapath passes
+ * k8s-app=cilium and the real cilium-agent's pid file.
  */
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -43,12 +46,13 @@ function readPid(file: string): number | null {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [kubeconfig, pidFile, intervalArg] = argv;
+  const [kubeconfig, pidFile, intervalArg, selectorArg] = argv;
   if (!kubeconfig || !pidFile) {
-    process.stderr.write('usage: usage-agent.ts <kubeconfig> <kube-proxy pid file> [interval ms]\n');
+    process.stderr.write('usage: usage-agent.ts <kubeconfig> <pid file> [interval ms] [pod label selector, default k8s-app=kube-proxy]\n');
     process.exit(2);
   }
-  const intervalMs = Number(intervalArg ?? 5000);
+  const intervalMs = Number(intervalArg || 5000);
+  const labelSelector = selectorArg || 'k8s-app=kube-proxy';
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
@@ -69,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
         'kwok.x-k8s.io/usage-memory': `${Math.max(1, now.rssKiB)}Ki`,
       };
       try {
-        const pods = await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-proxy' });
+        const pods = await core.listNamespacedPod({ namespace: 'kube-system', labelSelector });
         for (const pod of pods.items) {
           const name = pod.metadata?.name;
           if (!name) continue;

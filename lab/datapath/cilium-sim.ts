@@ -139,7 +139,7 @@ export class CiliumSimDatapath implements LabDatapath {
     readonly proxyMode: ProxyMode = 'iptables',
   ) {
     // `mode` = the real kube-proxy underneath (lab status shows it as the proxy mode).
-    this.settings = { datapath: `cilium-${routing}`, mode: proxyMode };
+    this.settings = { datapath: `cilium-sim-${routing}`, mode: proxyMode };
   }
 
   daemonIds(): string[] {

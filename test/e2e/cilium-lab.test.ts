@@ -33,7 +33,7 @@ const queue = `cil-${randomUUID()}`;
 
 before(async () => {
   await labDown({ name: LAB });
-  [env, info] = await Promise.all([startTemporal(), labUp({ name: LAB, datapath: 'cilium-native' })]);
+  [env, info] = await Promise.all([startTemporal(), labUp({ name: LAB, datapath: 'cilium-sim-native' })]);
   kc = new KubeConfig();
   kc.loadFromFile(info.kubeconfigPath);
   worker = spawn(path.join(repoRoot, 'bin/netbench'), ['worker', '--address', env.address, '--task-queue', queue], {

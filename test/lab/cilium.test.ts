@@ -79,7 +79,7 @@ describe('lab (Cilium simulator)', { timeout: 900_000 }, () => {
     hookLabDown();
     await labDown({ name: LAB });
     const started = Date.now();
-    info = await labUp({ name: LAB, datapath: 'cilium-native', onProgress: process.env.LAB_VERBOSE ? (m) => console.error(`[lab ${LAB}] ${m}`) : undefined });
+    info = await labUp({ name: LAB, datapath: 'cilium-sim-native', onProgress: process.env.LAB_VERBOSE ? (m) => console.error(`[lab ${LAB}] ${m}`) : undefined });
     timings.labUpSec = (Date.now() - started) / 1000;
     kc = new KubeConfig();
     kc.loadFromFile(info.kubeconfigPath);
@@ -99,7 +99,7 @@ describe('lab (Cilium simulator)', { timeout: 900_000 }, () => {
 
   it('shows detection a Cilium cluster: ds/cilium Ready on 3 nodes, no kube-proxy objects, `cilium status` says Native', async () => {
     assert.equal(info.datapath.kind, 'cilium-sim');
-    assert.equal(info.datapath.settings.datapath, 'cilium-native');
+    assert.equal(info.datapath.settings.datapath, 'cilium-sim-native');
     const ds = await apps.readNamespacedDaemonSet({ namespace: 'kube-system', name: 'cilium' });
     assert.equal(ds.status?.numberReady, 3);
     assert.equal(ds.spec?.template.spec?.containers[0].name, 'cilium-agent');
@@ -303,11 +303,11 @@ describe('lab (Cilium simulator)', { timeout: 900_000 }, () => {
     assert.ok(before.some(([id]) => id === 'cilium-sim-agent') && before.some(([id]) => id === 'kube-proxy'));
     const oldPods = new Set((await agentPods()).map((p) => p.metadata!.name));
     const t0 = Date.now();
-    const up = await labUp({ name: LAB, datapath: 'cilium-overlay' });
+    const up = await labUp({ name: LAB, datapath: 'cilium-sim-overlay' });
     timings.switchToOverlaySec = (Date.now() - t0) / 1000;
     assert.deepEqual(await daemons(), before, 'the lab processes keep running');
     assert.ok((await agentPods()).every((p) => !oldPods.has(p.metadata!.name)), 'agents restarted');
-    assert.equal(up.datapath.settings.datapath, 'cilium-overlay');
+    assert.equal(up.datapath.settings.datapath, 'cilium-sim-overlay');
     const cm = await core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'cilium-config' });
     assert.equal(cm.data?.['routing-mode'], 'tunnel');
     assert.equal(cm.data?.['tunnel-protocol'], 'vxlan');
@@ -318,7 +318,7 @@ describe('lab (Cilium simulator)', { timeout: 900_000 }, () => {
     const facts = await act(makeClusterActivities({ kubeConfig: kc }).inspectCluster, { contextName: info.context, outputDir: tmp });
     assert.equal(facts.clusterType, 'cilium-overlay');
     assert.ok((await bpfMaps()).maps.some((x) => x.name === 'cilium_tunnel_m'));
-    assert.equal((await labStatus({ name: LAB })).datapath?.settings.datapath, 'cilium-overlay');
+    assert.equal((await labStatus({ name: LAB })).datapath?.settings.datapath, 'cilium-sim-overlay');
   });
 
   it('refuses to turn a Cilium lab into a kube-proxy one without `lab down`', async () => {

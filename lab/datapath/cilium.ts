@@ -1,0 +1,634 @@
+/**
+ * A REAL Cilium datapath (`lab up --datapath cilium-native|cilium-overlay`):
+ * the real cilium-operator-generic registers Cilium's CRDs, and one real
+ * cilium-agent (v1.19.4, built by `scripts/setup.sh cilium`) with kube-proxy
+ * replacement translates Service traffic in the lab's network namespace with
+ * its BPF load balancer. No kube-proxy runs.
+ *
+ * What the agent is given, so that it touches nothing outside the lab:
+ *   - a cgroup2 subtree `<cgroup2 mount>/nb-<lab>` holding ONLY the lab's
+ *     processes (everything in the lab's network namespace is moved there
+ *     before the agent starts, and again once the tool servers run; whatever
+ *     kwok-controller execs inherits it). It is the agent's `--cgroup-root`,
+ *     so its socket-LB programs attach there and never to the machine's root
+ *     cgroup: a connect() from any other process is not translated.
+ *   - a private mount namespace (`unshare --mount`, then `ip netns exec`),
+ *     in which: a bpffs of its own at <state>/cilium/bpffs (`--bpf-root`;
+ *     outside /sys, which `ip netns exec` remounts), the cgroup subtree
+ *     bind-mounted at <state>/cilium/cgroup, <state>/cilium/run bind-mounted
+ *     over /var/run/cilium (its socket, pid file and other fixed paths), and
+ *     /proc/sys/kernel read-only: the agent would otherwise set the
+ *     machine-wide kernel.unprivileged_bpf_disabled=1 (irreversible until
+ *     reboot) and kernel.timer_migration=0; it ignores that failure. When
+ *     the agent exits, its mount namespace and with it the bpffs go: every
+ *     pinned map, program and cgroup link is released.
+ *   - a veth pair `nbc0`/`nbc1` in the namespace for `--devices` and
+ *     `--direct-routing-device` (the namespace otherwise has only `lo`);
+ *   - `--lib-dir` a writable copy of the agent's bpf/ sources (it compiles
+ *     them with clang-19 at start), `--state-dir` under the lab's state dir;
+ *   - `K8S_NODE_NAME` = the LAST worker: the agent takes its node's podCIDR
+ *     for its own endpoints (route via cilium_host), so a backend in that
+ *     CIDR does not answer; netbench's server and client pods are on the
+ *     first two workers.
+ *
+ * The objects netbench's detection reads are as on a cluster: ConfigMap
+ * kube-system/cilium-config (the agent's and operator's --config-dir is
+ * written from it at each start, a file per key as a ConfigMap volume
+ * would), DaemonSet `cilium` (container `cilium-agent`) and Deployment
+ * `cilium-operator` (kwok pods: they stand for the one real agent and
+ * operator). `kubectl exec` into a cilium-agent container runs the REAL
+ * `cilium-dbg`/`cilium`, `bpftool` and `hubble` inside the agent's mount and
+ * network namespaces (nsenter), and `cat /proc/1/status` reads the agent's
+ * own status: kwok-controller's PATH starts with <state>/cilium/exec-bin,
+ * whose wrappers do that only when the lab's exec rule for the
+ * `cilium-agent` container has set NETBENCH_CILIUM_AGENT_PIDFILE; in every
+ * other pod they run the program that is next on PATH.
+ */
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  ApiextensionsV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1ConfigMap,
+  type V1DaemonSet,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import { POD_CIDR, netbenchCache, type LabPaths } from '../config';
+import { isStatus, waitFor } from '../cluster';
+import { writeFileIfChanged } from '../files';
+import { netnsPids } from '../netns';
+import { daemonState, startDaemon, stopDaemon, tailOf, logFile, type DaemonSpec } from '../procs';
+import { run, runInNetns } from '../run';
+import type { DatapathContext, LabDatapath } from './types';
+
+const NS = 'kube-system';
+export const AGENT = 'cilium-agent';
+export const OPERATOR = 'cilium-operator';
+const USAGE_AGENT = 'usage-agent';
+const ROLLOUT = 'cilium-rollout';
+export const AGENT_CONTAINER = 'cilium-agent';
+export const PIDFILE_ENV = 'NETBENCH_CILIUM_AGENT_PIDFILE';
+/** The devices the agent is given (the namespace otherwise has only `lo`). */
+export const VETH = ['nbc0', 'nbc1'] as const;
+/** Machine-wide sysctls the agent writes (pkg/datapath/loader/base.go); kept read-only for it, checked at `lab down`. */
+export const GUARDED_SYSCTLS = ['kernel/unprivileged_bpf_disabled', 'kernel/timer_migration'] as const;
+/** The CRDs the agent waits for; the operator registers them. */
+const KEY_CRDS = ['ciliumnetworkpolicies.cilium.io', 'ciliumidentities.cilium.io', 'ciliumnodes.cilium.io', 'ciliumendpoints.cilium.io'];
+
+export type CiliumRouting = 'native' | 'overlay';
+
+export function ciliumVersion(): string {
+  return process.env.CILIUM_VERSION || readVersionsEnv('CILIUM_VERSION') || 'v1.19.4';
+}
+export function llvmVersion(): string {
+  return process.env.CILIUM_LLVM_VERSION || readVersionsEnv('CILIUM_LLVM_VERSION') || '19';
+}
+function readVersionsEnv(key: string): string | undefined {
+  try {
+    const text = readFileSync(path.join(import.meta.dirname, '..', '..', 'scripts', 'versions.env'), 'utf8');
+    return new RegExp(`^${key}=(\\S+)`, 'm').exec(text)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where `scripts/setup.sh cilium` put the build. */
+export function ciliumBuild() {
+  const dir = path.join(netbenchCache(), `cilium-${ciliumVersion()}`);
+  return {
+    dir,
+    bin: path.join(dir, 'bin'),
+    agent: path.join(dir, 'bin', 'cilium-agent'),
+    dbg: path.join(dir, 'bin', 'cilium-dbg'),
+    operator: path.join(dir, 'bin', 'cilium-operator-generic'),
+    hubble: path.join(dir, 'bin', 'hubble'),
+    bpf: path.join(dir, 'bpf'),
+    llvmBin: `/usr/lib/llvm-${llvmVersion()}/bin`,
+  };
+}
+
+/** Says what is missing for a real Cilium, and how to get it. */
+export function checkCiliumBuild(): ReturnType<typeof ciliumBuild> {
+  const b = ciliumBuild();
+  const missing = [b.agent, b.dbg, b.operator, b.hubble, path.join(b.bpf, 'bpf_lxc.c'), path.join(b.llvmBin, 'clang')].filter((f) => !existsSync(f));
+  for (const tool of ['unshare', 'nsenter', 'bpftool', 'ipset', 'iptables', 'mount']) {
+    if (!whichSync(tool)) missing.push(tool);
+  }
+  if (missing.length) {
+    throw new Error(`a real Cilium needs what \`scripts/setup.sh cilium\` provides; missing:\n  - ${missing.join('\n  - ')}`);
+  }
+  return b;
+}
+function whichSync(bin: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(path.join(dir, bin))) return path.join(dir, bin);
+  return null;
+}
+
+/** The lab's Cilium files. */
+export function ciliumPaths(p: LabPaths) {
+  const dir = path.join(p.stateDir, 'cilium');
+  return {
+    dir,
+    lib: path.join(dir, 'lib'),
+    state: path.join(dir, 'state'),
+    run: path.join(dir, 'run'),
+    bpffs: path.join(dir, 'bpffs'),
+    cgroupMount: path.join(dir, 'cgroup'),
+    config: path.join(dir, 'config'),
+    execBin: path.join(dir, 'exec-bin'),
+    sysctls: path.join(dir, 'sysctls.json'),
+    /** Created by the lab in the root mount namespace as the mount point of the agent's private /var/run/cilium. */
+    runMarker: path.join(dir, 'created-run-cilium'),
+    agentPid: path.join(p.pidDir, `${AGENT}.pid`),
+    /** How the agent was started (argv, env), for restarts by lab/cilium-rollout.ts. */
+    agentSpec: path.join(dir, 'agent-spec.json'),
+    /** The ds/cilium pod template the running agent stands for. */
+    seenTemplate: path.join(dir, 'agent-template.json'),
+    /** Exists while the agent restarts (the exec wrappers wait for it). */
+    restarting: path.join(dir, 'restarting'),
+  };
+}
+
+/** The machine's cgroup2 mount (hybrid layout: /sys/fs/cgroup/unified; unified: /sys/fs/cgroup). */
+export function cgroup2Mount(): string {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (post?.split(' ')[0] === 'cgroup2') return pre!.split(' ')[4]!;
+  }
+  throw new Error('no cgroup2 file system is mounted: Cilium socket LB needs cgroup v2');
+}
+
+/** The lab's own cgroup2 subtree: socket LB attaches here and nowhere else. */
+export function labCgroup(p: LabPaths): string {
+  return path.join(cgroup2Mount(), p.netns);
+}
+
+/** cilium-config keys that differ between the two routing modes (null = absent). */
+export function routingConfig(routing: CiliumRouting): Record<string, string | null> {
+  return routing === 'overlay'
+    ? { 'routing-mode': 'tunnel', 'tunnel-protocol': 'vxlan', 'ipv4-native-routing-cidr': null }
+    : { 'routing-mode': 'native', 'tunnel-protocol': null, 'ipv4-native-routing-cidr': POD_CIDR };
+}
+
+/** cilium-config as a lab creates it (Helm's keys; what the lab cannot have is off, with the reason). */
+export function defaultCiliumConfig(routing: CiliumRouting): Record<string, string> {
+  const data: Record<string, string> = {
+    'cluster-name': 'default',
+    'cluster-id': '0',
+    'identity-allocation-mode': 'crd',
+    ipam: 'kubernetes',
+    'k8s-require-ipv4-pod-cidr': 'true',
+    'enable-ipv4': 'true',
+    'enable-ipv6': 'false',
+    'kube-proxy-replacement': 'true',
+    'enable-hubble': 'true',
+    'hubble-socket-path': '/var/run/cilium/hubble.sock',
+    // cilium-envoy (Envoy with Cilium's filters) cannot be had here: no L7 proxy, so no L7 policy.
+    'enable-l7-proxy': 'false',
+    // One agent, no peers to probe.
+    'enable-health-checking': 'false',
+    'enable-endpoint-health-checking': 'false',
+    'preallocate-bpf-maps': 'false',
+    'auto-direct-node-routes': 'false',
+    // bpf-lb-map-max deliberately absent: Cilium's default 65536 applies.
+  };
+  for (const [k, v] of Object.entries(routingConfig(routing))) if (v !== null) data[k] = v;
+  return data;
+}
+
+const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * The exec wrapper kwok-controller finds first on its PATH. In a
+ * cilium-agent container (PIDFILE_ENV set by the lab's exec rule) the agent
+ * CLI, bpftool and hubble run inside the agent's mount and network
+ * namespaces, and `cat /proc/1/status` reads the agent's status; elsewhere
+ * the next program of that name on PATH runs, as if this directory were not
+ * there.
+ */
+export function execWrapperScript(restarting: string, dbg: string, hubble: string, originalPath: string): string {
+  return `#!/bin/sh
+# netbench lab: kubectl exec into a cilium-agent pod runs the REAL Cilium CLI
+# against the REAL agent (written by lab/datapath/cilium.ts).
+name=\${0##*/}
+# Everything below (and every other pod's command) runs with the PATH this directory is not on.
+PATH=${shq(originalPath)}
+export PATH
+if [ -n "\$${PIDFILE_ENV}" ]; then
+  # While lab/cilium-rollout.ts restarts the agent, wait for it (as an exec waits for a restarted pod).
+  n=0
+  while [ -e ${shq(restarting)} ] && [ \$n -lt 600 ]; do sleep 0.5; n=\$((n + 1)); done
+  pid=\$(cat "\$${PIDFILE_ENV}" 2>/dev/null)
+  if [ -z "\$pid" ] || [ ! -e "/proc/\$pid/ns/mnt" ]; then
+    echo "netbench lab: the cilium-agent process is not running (pid file \$${PIDFILE_ENV})" >&2
+    exit 1
+  fi
+  case "\$name" in
+    cilium|cilium-dbg) exec nsenter -t "\$pid" -m -n ${shq(dbg)} "\$@" ;;
+    hubble) exec nsenter -t "\$pid" -m -n ${shq(hubble)} "\$@" ;;
+    bpftool) exec nsenter -t "\$pid" -m -n bpftool "\$@" ;;
+    cat) if [ "\$#" -eq 1 ] && [ "\$1" = /proc/1/status ]; then exec cat "/proc/\$pid/status"; fi ;;
+  esac
+fi
+exec "\$name" "\$@"
+`;
+}
+
+export const WRAPPED_COMMANDS = ['cilium', 'cilium-dbg', 'bpftool', 'hubble', 'cat'] as const;
+
+/** The launcher of the agent: cgroup, private mounts, then the namespace and the agent. */
+export function agentLauncherScript(): string {
+  // Positional: $1 cgroup dir, $2 bpffs, $3 cgroup mount point, $4 run dir, $5 netns, then the agent's argv.
+  return [
+    'set -e',
+    'echo $$ > "$1/cgroup.procs"',
+    'mount -t bpf bpf "$2"',
+    'mount --bind "$1" "$3"',
+    'mount --bind "$4" /run/cilium',
+    // Machine-wide sysctls stay the machine's: the agent ignores the failed writes.
+    'mount --bind /proc/sys/kernel /proc/sys/kernel',
+    'mount -o remount,bind,ro /proc/sys/kernel',
+    'ns="$5"; shift 5',
+    'exec ip netns exec "$ns" "$@"',
+  ].join('\n');
+}
+
+export class CiliumDatapath implements LabDatapath {
+  readonly kind = 'cilium';
+  readonly daemonSet = 'cilium';
+  readonly settings: Record<string, string>;
+
+  constructor(readonly routing: CiliumRouting) {
+    this.settings = { datapath: `cilium-${routing}` };
+  }
+
+  daemonIds(): string[] {
+    return [AGENT, OPERATOR, USAGE_AGENT, ROLLOUT];
+  }
+
+  /** The agent's node: the last worker (see the file comment). */
+  agentNode(ctx: Pick<DatapathContext, 'nodes'>): string {
+    return ctx.nodes[ctx.nodes.length - 1]!.name;
+  }
+
+  patchKwokctlConfig(file: string, p: LabPaths): void {
+    const cp = ciliumPaths(p);
+    const docs = readFileSync(file, 'utf8')
+      .split(/\n---\n/)
+      .filter((d) => d.trim())
+      .map((d) => JSON.parse(d) as Record<string, any>);
+    const exec = docs.find((d) => d.kind === 'ClusterExec');
+    const kwokctl = docs.find((d) => d.kind === 'KwokctlConfiguration');
+    if (!exec || !kwokctl) throw new Error(`${file}: no ClusterExec or KwokctlConfiguration document to extend`);
+    const catchAll = (exec.spec.execs as { containers?: string[]; local?: { workDir?: string } }[]).find((e) => !e.containers?.length);
+    exec.spec.execs = [
+      ...exec.spec.execs.filter((e: { containers?: string[] }) => !e.containers?.includes(AGENT_CONTAINER)),
+      { containers: [AGENT_CONTAINER], local: { workDir: catchAll?.local?.workDir ?? p.execDir, envs: [{ name: PIDFILE_ENV, value: cp.agentPid }] } },
+    ];
+    const patches = ((kwokctl.componentsPatches ?? []) as { name: string }[]).filter((c) => c.name !== 'kwok-controller');
+    patches.push({ name: 'kwok-controller', extraEnvs: [{ name: 'PATH', value: `${cp.execBin}:${process.env.PATH ?? '/usr/bin:/bin'}` }] } as { name: string });
+    kwokctl.componentsPatches = patches;
+    writeFileIfChanged(file, docs.map((d) => JSON.stringify(d, null, 2)).join('\n---\n') + '\n');
+  }
+
+  async applyObjects(ctx: DatapathContext): Promise<void> {
+    const core = ctx.kc.makeApiClient(CoreV1Api);
+    const apps = ctx.kc.makeApiClient(AppsV1Api);
+    const ignoreExists = (err: unknown) => {
+      if (!isStatus(err, 409)) throw err;
+    };
+    for (const name of ['cilium', 'cilium-operator']) {
+      await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name, namespace: NS } } }).catch(ignoreExists);
+    }
+    const cm: V1ConfigMap = { metadata: { name: 'cilium-config', namespace: NS }, data: defaultCiliumConfig(this.routing) };
+    try {
+      await core.createNamespacedConfigMap({ namespace: NS, body: cm });
+    } catch (err) {
+      ignoreExists(err);
+      // Keep what netbench (or a person) changed (bpf-lb-map-max, enable-hubble); fix only the routing keys.
+      const have = (await core.readNamespacedConfigMap({ namespace: NS, name: 'cilium-config' })).data ?? {};
+      const want = routingConfig(this.routing);
+      if (Object.entries(want).some(([k, v]) => (have[k] ?? null) !== v)) {
+        await core.patchNamespacedConfigMap({ namespace: NS, name: 'cilium-config', body: { data: want } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      }
+    }
+    await apps.createNamespacedDaemonSet({ namespace: NS, body: agentDaemonSet() }).catch(ignoreExists);
+    await apps.createNamespacedDeployment({ namespace: NS, body: operatorDeployment() }).catch(ignoreExists);
+  }
+
+  async start(ctx: DatapathContext, previous?: Record<string, string>): Promise<void> {
+    const p = ctx.paths;
+    const b = checkCiliumBuild();
+    const cp = ciliumPaths(p);
+    for (const d of [cp.dir, cp.state, cp.run, cp.bpffs, cp.cgroupMount, cp.config, cp.execBin]) mkdirSync(d, { recursive: true });
+
+    // Exec wrappers first on kwok-controller's PATH (see patchKwokctlConfig).
+    const wrapper = path.join(cp.execBin, 'wrapper');
+    writeFileIfChanged(wrapper, execWrapperScript(cp.restarting, b.dbg, b.hubble, process.env.PATH ?? '/usr/bin:/bin'));
+    chmodSync(wrapper, 0o755);
+    for (const name of WRAPPED_COMMANDS) {
+      const link = path.join(cp.execBin, name);
+      if (!existsSync(link) || !lstatSync(link).isSymbolicLink()) {
+        rmSync(link, { force: true });
+        symlinkSync('wrapper', link);
+      }
+    }
+
+    // A writable copy of the agent's BPF sources (it writes probe headers into them).
+    if (!existsSync(path.join(cp.lib, 'bpf', 'bpf_lxc.c'))) {
+      rmSync(cp.lib, { recursive: true, force: true });
+      cpSync(b.bpf, path.join(cp.lib, 'bpf'), { recursive: true });
+    }
+
+    // The lab's cgroup, and every lab process in it.
+    const cg = labCgroup(p);
+    mkdirSync(cg, { recursive: true });
+    await this.sweepIntoCgroup(p);
+
+    // The agent's devices.
+    const links = (await run(['ip', '-n', p.netns, '-o', 'link', 'show'])).stdout;
+    if (!links.includes(`${VETH[0]}@`)) {
+      await run(['ip', '-n', p.netns, 'link', 'add', VETH[0], 'type', 'veth', 'peer', 'name', VETH[1]]);
+    }
+    for (const dev of VETH) await run(['ip', '-n', p.netns, 'link', 'set', dev, 'up']);
+    // The direct-routing device needs an IPv4 address: the agent's node's InternalIP (already local on lo).
+    const nodeIP = ctx.nodes.find((n) => n.name === this.agentNode(ctx))!.internalIP;
+    const addrs = (await run(['ip', '-n', p.netns, '-4', '-o', 'addr', 'show', 'dev', VETH[0]])).stdout;
+    if (!addrs.includes(`${nodeIP}/32`)) await run(['ip', '-n', p.netns, 'addr', 'add', `${nodeIP}/32`, 'dev', VETH[0]]);
+
+    // Mount point of the agent's private /var/run/cilium (made only in its mount namespace).
+    if (!existsSync('/run/cilium')) {
+      mkdirSync('/run/cilium');
+      writeFileSync(cp.runMarker, '/run/cilium\n');
+    }
+
+    // Machine-wide sysctls before the agent (checked and restored at `lab down`).
+    if (!existsSync(cp.sysctls)) {
+      const values = Object.fromEntries(GUARDED_SYSCTLS.map((k) => [k, readFileSync(`/proc/sys/${k}`, 'utf8').trim()]));
+      writeFileSync(cp.sysctls, JSON.stringify(values, null, 2) + '\n');
+    }
+
+    const core = ctx.kc.makeApiClient(CoreV1Api);
+    const data = (await core.readNamespacedConfigMap({ namespace: NS, name: 'cilium-config' })).data ?? {};
+    const configChanged = writeConfigDir(cp.config, data);
+    const env = {
+      ...process.env,
+      PATH: `${b.llvmBin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      K8S_NODE_NAME: this.agentNode(ctx),
+    };
+
+    // The operator registers the CRDs the agent waits for.
+    await startDaemon(p, {
+      id: OPERATOR,
+      program: b.operator,
+      argv: ['sh', '-c', 'echo $$ > "$1/cgroup.procs" && ns="$2" && shift 2 && exec ip netns exec "$ns" "$@"', 'sh', cg, p.netns,
+        b.operator,
+        `--config-dir=${cp.config}`,
+        `--k8s-kubeconfig-path=${ctx.innerKubeconfig}`,
+        '--operator-api-serve-addr=127.0.0.1:9234',
+        '--enable-metrics=false',
+      ],
+      env,
+    }, 1_000);
+    const ext = ctx.kc.makeApiClient(ApiextensionsV1Api);
+    await waitFor(`cilium-operator to register Cilium's CRDs (log: ${logFile(p, OPERATOR)})`, 120_000, async () => {
+      for (const name of KEY_CRDS) {
+        const crd = await ext.readCustomResourceDefinition({ name }).catch(() => null);
+        if (!crd?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+      }
+      return true;
+    }, 500);
+
+    const restart = (previous?.datapath && previous.datapath !== this.settings.datapath) || configChanged;
+    if (restart && daemonState(p, AGENT).running) {
+      ctx.onProgress(`cilium-config changed: restarting cilium-agent`);
+      await this.stopAgent(p);
+    }
+    const agentSpec: DaemonSpec = {
+      id: AGENT,
+      program: b.agent,
+      argv: ['unshare', '--mount', '--propagation', 'slave', 'sh', '-c', agentLauncherScript(), 'sh', cg, cp.bpffs, cp.cgroupMount, cp.run, p.netns,
+        b.agent,
+        `--config-dir=${cp.config}`,
+        `--k8s-kubeconfig-path=${ctx.innerKubeconfig}`,
+        `--lib-dir=${cp.lib}`,
+        `--state-dir=${cp.state}`,
+        `--bpf-root=${cp.bpffs}`,
+        `--cgroup-root=${cp.cgroupMount}`,
+        `--devices=${VETH[0]}`,
+        `--direct-routing-device=${VETH[0]}`,
+      ],
+      env,
+    };
+    writeFileSync(cp.agentSpec, JSON.stringify(agentSpec, null, 2) + '\n');
+    await startDaemon(p, agentSpec, 2_000);
+
+    await startDaemon(p, {
+      id: USAGE_AGENT,
+      argv: [process.execPath, path.join(import.meta.dirname, '..', 'usage-agent.ts'), ctx.kubeconfig, cp.agentPid, '5000', 'k8s-app=cilium'],
+    });
+    // `rollout restart ds/cilium` restarts the real agent (see lab/cilium-rollout.ts).
+    await startDaemon(p, {
+      id: ROLLOUT,
+      argv: [process.execPath, '--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, '..', 'cilium-rollout.ts'), p.name],
+    });
+  }
+
+  /** Move every process of the lab's namespace into the lab's cgroup (children inherit it). */
+  async sweepIntoCgroup(p: LabPaths): Promise<void> {
+    const procs = path.join(labCgroup(p), 'cgroup.procs');
+    for (let round = 0; round < 2; round++) {
+      for (const pid of await netnsPids(p.netns)) {
+        try {
+          writeFileSync(procs, `${pid}\n`);
+        } catch {
+          // exited meanwhile
+        }
+      }
+    }
+  }
+
+  async stopAgent(p: LabPaths): Promise<void> {
+    await stopDaemon(p, AGENT, 10_000);
+  }
+
+  async waitReady(ctx: DatapathContext, timeoutMs: number): Promise<void> {
+    const p = ctx.paths;
+    // Tool servers started after start(): into the cgroup too.
+    await this.sweepIntoCgroup(p);
+    // The agent compiles its programs at start: a minute on a busy 2-core machine.
+    await waitAgentReady(p, Math.max(timeoutMs, 240_000));
+  }
+}
+
+/** cilium-config -> one file per key (what a ConfigMap volume shows the agent). True when it changed. */
+export function writeConfigDir(dir: string, data: Record<string, string>): boolean {
+  let changed = false;
+  for (const f of readdirSync(dir)) {
+    if (!(f in data)) {
+      rmSync(path.join(dir, f), { force: true });
+      changed = true;
+    }
+  }
+  for (const [k, v] of Object.entries(data)) changed = writeFileIfChanged(path.join(dir, k), v) || changed;
+  return changed;
+}
+
+/** Restart the agent with `data` as its cilium-config (lab/cilium-rollout.ts, on `rollout restart ds/cilium`). */
+export async function restartAgent(p: LabPaths, data: Record<string, string>): Promise<void> {
+  const cp = ciliumPaths(p);
+  const spec = JSON.parse(readFileSync(cp.agentSpec, 'utf8')) as DaemonSpec;
+  writeConfigDir(cp.config, data);
+  await stopDaemon(p, AGENT, 15_000);
+  await startDaemon(p, spec, 2_000);
+  await waitAgentReady(p, 300_000);
+}
+
+/** The agent answers `cilium-dbg status --brief` with OK and has the `kubernetes` Service in its LB map. */
+export async function waitAgentReady(p: LabPaths, timeoutMs: number): Promise<void> {
+  const b = ciliumBuild();
+  const cp = ciliumPaths(p);
+  await waitFor(`the real cilium-agent to be ready (log: ${logFile(p, AGENT)})`, timeoutMs, async () => {
+    const st = daemonState(p, AGENT);
+    if (!st.running) throw new Error(`cilium-agent is not running; last log lines:\n${tailOf(logFile(p, AGENT), 2000)}`);
+    const pid = readFileSync(cp.agentPid, 'utf8').trim();
+    const status = await run(['nsenter', '-t', pid, '-m', '-n', b.dbg, 'status', '--brief'], { allowFailure: true, timeoutMs: 10_000 });
+    if (!/^OK\b/m.test(status.stdout)) return false;
+    // The datapath is loaded: socket LB attached to the lab's cgroup (and to no other).
+    const attached = await run(['bpftool', 'cgroup', 'show', labCgroup(p)], { allowFailure: true });
+    if (!/cil_sock4_connect/.test(attached.stdout)) return false;
+    const lb = await run(['nsenter', '-t', pid, '-m', '-n', b.dbg, 'bpf', 'lb', 'list'], { allowFailure: true, timeoutMs: 30_000 });
+    return /^10\.96\.0\.1:443\b/m.test(lb.stdout);
+  }, 1_000);
+}
+
+export interface CiliumTeardown {
+  cgroupRemoved: boolean;
+  /** Machine-wide sysctls that differed from their value before the lab (restored where the kernel allows). */
+  sysctlsChanged: string[];
+}
+
+/**
+ * After every lab process is gone (`lab down`): the lab's cgroup, the
+ * /run/cilium mount point the lab made, and the machine-wide sysctls. The
+ * agent's bpffs, pins and mounts lived in its private mount namespace and
+ * went with it; its devices go with the network namespace.
+ */
+export async function teardownCilium(p: LabPaths): Promise<CiliumTeardown> {
+  const cp = ciliumPaths(p);
+  const result: CiliumTeardown = { cgroupRemoved: false, sysctlsChanged: [] };
+  let cg: string | null = null;
+  try {
+    cg = labCgroup(p);
+  } catch {
+    cg = null;
+  }
+  if (cg && existsSync(cg)) {
+    // Children first (the agent may have made none; be thorough).
+    const rmTree = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(path.join(dir, e.name));
+      rmdirSync(dir);
+    };
+    for (let i = 0; i < 50; i++) {
+      try {
+        rmTree(cg);
+        result.cgroupRemoved = true;
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100)); // processes still exiting
+      }
+    }
+    if (!result.cgroupRemoved) {
+      const left = readFileSync(path.join(cg, 'cgroup.procs'), 'utf8').trim().split('\n').filter(Boolean);
+      throw new Error(`cannot remove the lab's cgroup ${cg}: processes ${left.join(', ')} are still in it`);
+    }
+  }
+  if (existsSync(cp.runMarker)) {
+    try {
+      rmdirSync('/run/cilium');
+    } catch {
+      // not empty or in use by someone else: leave it
+    }
+  }
+  if (existsSync(cp.sysctls)) {
+    const before = JSON.parse(readFileSync(cp.sysctls, 'utf8')) as Record<string, string>;
+    for (const [k, v] of Object.entries(before)) {
+      const now = readFileSync(`/proc/sys/${k}`, 'utf8').trim();
+      if (now !== v) {
+        result.sysctlsChanged.push(`${k.replace('/', '.')}: ${v} -> ${now}`);
+        try {
+          writeFileSync(`/proc/sys/${k}`, v);
+        } catch {
+          // e.g. unprivileged_bpf_disabled=1 cannot be undone until reboot
+        }
+      }
+    }
+  }
+  return result;
+}
+
+function agentDaemonSet(): V1DaemonSet {
+  const labels = { 'k8s-app': 'cilium', 'app.kubernetes.io/name': 'cilium-agent', 'app.kubernetes.io/part-of': 'cilium' };
+  return {
+    metadata: { name: 'cilium', namespace: NS, labels },
+    spec: {
+      selector: { matchLabels: { 'k8s-app': 'cilium' } },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 2 } },
+      template: {
+        metadata: { labels, annotations: { 'kubectl.kubernetes.io/default-container': AGENT_CONTAINER } },
+        spec: {
+          hostNetwork: true,
+          priorityClassName: 'system-node-critical',
+          serviceAccountName: 'cilium',
+          terminationGracePeriodSeconds: 1,
+          tolerations: [{ operator: 'Exists' }],
+          nodeSelector: { 'kubernetes.io/os': 'linux' },
+          containers: [
+            {
+              name: AGENT_CONTAINER,
+              image: `quay.io/cilium/cilium:${ciliumVersion()}`,
+              command: ['cilium-agent'],
+              args: ['--config-dir=/tmp/cilium/config-map'],
+              env: [{ name: 'K8S_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+              securityContext: { privileged: true },
+              volumeMounts: [{ name: 'cilium-config-path', mountPath: '/tmp/cilium/config-map', readOnly: true }],
+            },
+          ],
+          volumes: [{ name: 'cilium-config-path', configMap: { name: 'cilium-config' } }],
+        },
+      },
+    },
+  };
+}
+
+function operatorDeployment(): V1Deployment {
+  const labels = { 'io.cilium/app': 'operator', name: 'cilium-operator', 'app.kubernetes.io/part-of': 'cilium' };
+  return {
+    metadata: { name: 'cilium-operator', namespace: NS, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { 'io.cilium/app': 'operator', name: 'cilium-operator' } },
+      template: {
+        metadata: { labels },
+        spec: {
+          hostNetwork: true,
+          priorityClassName: 'system-cluster-critical',
+          serviceAccountName: 'cilium-operator',
+          terminationGracePeriodSeconds: 1,
+          tolerations: [{ operator: 'Exists' }],
+          containers: [
+            {
+              name: 'cilium-operator',
+              image: `quay.io/cilium/operator-generic:${ciliumVersion()}`,
+              command: ['cilium-operator-generic'],
+              args: ['--config-dir=/tmp/cilium/config-map'],
+            },
+          ],
+        },
+      },
+    },
+  };
+}
