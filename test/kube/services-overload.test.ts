@@ -13,7 +13,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { startApiserver, type RunningApiserver } from '../support/apiserver';
 import { makeKubeClients, type KubeClients } from '../../src/kube/client';
 import { makeServiceActivities, type CreateDummyServicesResult } from '../../src/activities/services';
-import { countingCore } from './counting-clients';
+import { countingCore } from '../support/counting-clients';
 
 describe('dummy Services on an overloaded kube-apiserver', { timeout: 300_000 }, () => {
   let api: RunningApiserver;

@@ -19,7 +19,7 @@ import {
   type ServiceActivities,
 } from '../../src/activities/services';
 import { endpointAddress, dummyServiceName, serviceEndpointAddresses } from '../../src/domain/services';
-import { countingCore } from './counting-clients';
+import { countingCore } from '../support/counting-clients';
 
 /** MockActivityEnvironment.run loses the result type; keep it. */
 function runIn<R>(env: MockActivityEnvironment, fn: () => Promise<R>): Promise<R> {

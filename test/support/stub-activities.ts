@@ -7,6 +7,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Activities } from '../../src/activities';
 import type { ClusterType, Measurement, ProxyMode, RunResults } from '../../src/domain/results';
+import type { Adopted } from '../../src/domain/resume';
 import { rawFile, scenarioById } from '../../src/domain/scenarios';
 
 export interface StubCall {
@@ -32,6 +33,8 @@ export interface StubOptions {
   namespaceRefused?: string;
   /** headlines findBaseline returns (default: no baseline) */
   baseline?: any[];
+  /** what loadResumable adopts from the run being resumed (default: nothing) */
+  resumable?: Adopted;
   /** label of the worker these stubs belong to */
   worker?: string;
   calls?: StubCall[];
@@ -44,7 +47,8 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
   const mode: ProxyMode = type.startsWith('cilium') ? 'cilium' : (type.replace('kubeproxy-', '') as ProxyMode);
   let lbMax = o.lbMapMax ?? 65536;
   const rec = (name: string, input?: any) => calls.push({ name, input, worker: o.worker ?? 'w1' });
-  const a: Record<string, (...args: any[]) => Promise<any>> = {
+  // Typed against the real activity interface: a renamed activity, a changed input or result fails the type check here.
+  const a: Activities = {
     async inspectCluster(input) {
       rec('inspectCluster', input);
       if (o.inspectFails) throw ApplicationFailure.nonRetryable(o.inspectFails, 'TooFewNodes');
@@ -124,11 +128,11 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
     },
     async deleteDummyServices(input) {
       rec('deleteDummyServices', input);
-      return { deleted: true, seconds: 0 };
+      return { existed: true, deletedServices: 0, seconds: 0 };
     },
     async countDummyServices(input) {
       rec('countDummyServices', input);
-      return { count: 0 };
+      return { services: 0 };
     },
     async waitDatapathConverged(input) {
       rec('waitDatapathConverged', input);
@@ -146,6 +150,10 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
       rec('collectComponentMetrics', input);
       return { failures: [] };
     },
+    async loadResumable(input) {
+      rec('loadResumable', input);
+      return o.resumable ?? { fromWorkflowId: input.workflowId, measurements: [], steps: [] };
+    },
     async findBaseline(input) {
       rec('findBaseline', input);
       if (!o.baseline) return { reason: 'stub: no earlier run' };
@@ -161,5 +169,5 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
       return { files: [] };
     },
   };
-  return { activities: a as unknown as Activities, calls, reports };
+  return { activities: a, calls, reports };
 }

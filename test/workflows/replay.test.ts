@@ -25,7 +25,7 @@ describe('recorded histories replay on the current workflow code', () => {
   it('rejects an incompatible change (the check can fail)', async () => {
     const f = files.find((x) => x.includes('kubeproxy-iptables'))!;
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(repoRoot, 'test/workflows/fixtures/incompatible-benchmark.ts'), logger: quiet });
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(repoRoot, 'test/support/incompatible-benchmark.ts'), logger: quiet });
     await assert.rejects(Worker.runReplayHistory({ workflowBundle }, history, ids[f]), DeterminismViolationError);
   });
 

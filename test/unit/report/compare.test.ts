@@ -9,8 +9,8 @@ import { buildSummary } from '../../../src/domain/summary';
 import { compareRuns, judgeRow, type CompareRun } from '../../../src/report/compare';
 import type { GlanceRow } from '../../../src/report/glance';
 import { stripAnsi } from '../../../src/report/table';
-import { A, B, C, makeRun, type ClusterFigures } from './fixtures';
-import { assertWellFormedSvg } from './svg-check';
+import { A, B, C, makeRun, type ClusterFigures } from '../../support/report-fixtures';
+import { assertWellFormedSvg } from '../../support/svg-check';
 
 const run = (name: string, f: ClusterFigures, o: Parameters<typeof makeRun>[1] = {}): CompareRun => {
   const results = makeRun(f, o);

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSummary } from '../../../src/domain/summary';
 import { renderReportMarkdown, SCALE_CHART_FILE } from '../../../src/report/markdown';
-import { A, B, C, failed, makeRun, refPct, STEPS } from './fixtures';
-import { assertWellFormedSvg } from './svg-check';
+import { A, B, C, failed, makeRun, refPct, STEPS } from '../../support/report-fixtures';
+import { assertWellFormedSvg } from '../../support/svg-check';
 
 const render = (run = makeRun(A)) => renderReportMarkdown(run, buildSummary(run));
 

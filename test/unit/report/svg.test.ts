@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { escapeXml, lineChart, niceTicks } from '../../../src/report/svg';
-import { assertWellFormedSvg } from './svg-check';
+import { assertWellFormedSvg } from '../../support/svg-check';
 
 const attr = (tag: string, name: string) => tag.match(new RegExp(`\\s${name}="([^"]*)"`))?.[1];
 

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { buildSummary } from '../../../src/domain/summary';
 import { renderSummaryTable } from '../../../src/report/terminal';
 import { stripAnsi } from '../../../src/report/table';
-import { A, B, C, failed, makeRun, refPct } from './fixtures';
+import { A, B, C, failed, makeRun, refPct } from '../../support/report-fixtures';
 
 const indexOfAll = (text: string, parts: string[]) =>
   parts.map((p) => {

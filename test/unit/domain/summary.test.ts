@@ -4,12 +4,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSummary, summaryJson } from '../../src/domain/summary';
-import type { Measurement, RunResults } from '../../src/domain/results';
-import { beyondNoise, changePct, estimate, intervalText, pyRound } from '../../src/domain/stats';
-import { buildPlan, lbEntriesNeeded, referenceSyncSleepSecs } from '../../src/domain/plan';
-import { rawFile, scenarioById, SCENARIOS } from '../../src/domain/scenarios';
-import { resolveConfig, toRunOptions } from '../../src/config';
+import { buildSummary, summaryJson } from '../../../src/domain/summary';
+import type { Measurement, RunResults } from '../../../src/domain/results';
+import { rawFile, scenarioById } from '../../../src/domain/scenarios';
+import { resolveConfig, toRunOptions } from '../../../src/config';
 
 const m = (scenario: string, round: number, value: number, figures: Record<string, number> = {}, step?: number): Measurement => ({
   scenario, round, step, ok: true, value, figures, file: rawFile(scenarioById(scenario), round, step),
@@ -87,71 +85,10 @@ describe('benchmark-summary.json', () => {
   });
 });
 
-describe('statistics', () => {
-  it('rounds half to even like Python on exact ties only', () => {
-    assert.equal(pyRound(0.125, 2), 0.12);
-    assert.equal(pyRound(0.375, 2), 0.38);
-    assert.equal(pyRound(2.675, 2), 2.67, 'binary 2.675 is below the tie, as in Python');
-    assert.equal(pyRound(-29.05, 1), -29.1);
-  });
-  it('gives a 95% interval from 2 samples up and says so with one', () => {
-    const e = estimate([100, 110, 105])!;
-    assert.equal(e.mean, 105);
-    assert.ok(Math.abs(e.ci95! - 12.42) < 0.01);
-    assert.equal(estimate([5])!.ci95, undefined);
-    assert.equal(intervalText(estimate([5]), 0), '1 sample');
-    assert.equal(intervalText(estimate([100, 110, 105]), 1), '± 12.4 (n=3)');
-    assert.equal(intervalText(undefined, 0), '');
-  });
-  it('a difference is beyond the noise when 95% intervals do not overlap, else beyond the tolerance', () => {
-    assert.deepEqual(beyondNoise({ mean: 100, ci95: 5 }, { mean: 111, ci95: 5 }, 50), { significant: true, basis: 'ci95' });
-    assert.deepEqual(beyondNoise({ mean: 100, ci95: 5 }, { mean: 109, ci95: 5 }, 0), { significant: false, basis: 'ci95' });
-    assert.deepEqual(beyondNoise({ mean: 89 }, { mean: 100, ci95: 5 }, 10), { significant: true, basis: 'tolerance' });
-    assert.deepEqual(beyondNoise({ mean: 91 }, { mean: 100 }, 10), { significant: false, basis: 'tolerance' });
-    assert.deepEqual(beyondNoise({ mean: 1 }, { mean: 0 }, 10), { significant: false, basis: 'tolerance' });
-  });
-  it('change % is (measured - baseline) / baseline, one decimal', () => {
-    assert.equal(changePct(9057, 31365), -71.1);
-    assert.equal(changePct(5, 0), undefined);
-  });
-});
-
-describe('plan', () => {
-  const o = toRunOptions(resolveConfig({ env: { ROUNDS: '3' } }));
-  it('skips Cilium-only phases on kube-proxy with the reason; counts every tool run', () => {
-    const p = buildPlan(o, 'kubeproxy-ipvs');
-    assert.deepEqual(p.phases.filter((x) => !x.run).map((x) => [x.phase, x.reason]), [
-      ['hubble', 'Cilium only; this cluster is kubeproxy-ipvs'],
-      ['networkpolicy', 'Cilium only; this cluster is kubeproxy-ipvs'],
-    ]);
-    // 5 iperf + 4 fortio + 3 latency scenarios x 3 rounds, 4 steps x 4 x 3, + 4 steps + metrics
-    assert.equal(p.totalUnits, 12 * 3 + 48 + 4 + 1);
-  });
-  it('runs everything on Cilium; --skip leaves a phase out with its reason', () => {
-    const p = buildPlan({ ...o, skip: ['rps'] }, 'cilium-overlay');
-    assert.ok(p.phases.find((x) => x.phase === 'hubble')!.run);
-    assert.equal(p.phases.find((x) => x.phase === 'rps')!.reason, 'left out by --skip');
-  });
-  it('needs max step × (endpoints + 1) LB entries; the reference slept 60 s + 1 s/1000 endpoints, capped at 180 s', () => {
-    assert.equal(lbEntriesNeeded(o), 150000);
-    assert.equal(referenceSyncSleepSecs(5000, 4), 80);
-    assert.equal(referenceSyncSleepSecs(30000, 4), 180);
-  });
-  it('places raw outputs in the reference\'s layout', () => {
-    const names = SCENARIOS.map((s) => rawFile(s, 2));
-    assert.ok(names.includes('throughput/node_throughput_r2.json'));
-    assert.ok(names.includes('rps/svc_short_c64_r2.json'));
-    assert.ok(names.includes('latency/tcp_crr_r2.txt'));
-    assert.ok(names.includes('hubble/hubble_off.json'));
-    assert.ok(names.includes('networkpolicy/l7_policy.json'));
-    assert.equal(rawFile(scenarioById('short'), 1, 20000), 'service-scale/short_at_20000svc_r1.json');
-    assert.equal(rawFile(scenarioById('crr'), 3, 5000), 'service-scale/crr_at_5000svc_r3.txt');
-  });
-});
 
 describe('summary schema', () => {
   it('accepts what buildSummary writes and rejects a renamed reference key', async () => {
-    const { SummarySchema } = await import('../../src/domain/summary-schema');
+    const { SummarySchema } = await import('../../../src/domain/summary-schema');
     const s = JSON.parse(summaryJson(buildSummary(fixture())));
     assert.doesNotThrow(() => SummarySchema.parse(s));
     const bad = { ...s, rps: { svc_c64_keepalive: s.rps.svc_c64 } };

@@ -1,13 +1,13 @@
 // Writes sample renderings from the article-shaped fixtures, for a person to
 // look at: /tmp/report-sample.md (+ its charts) and the terminal outputs.
-//   node --import tsx test/unit/report/write-sample.ts [outDir]
+//   node --import tsx test/support/write-report-sample.ts [outDir]
 // Cluster A carries a few failures so the Failures section shows; B is a Cilium run.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSummary } from '../../../src/domain/summary';
-import { compareRuns, COMPARE_CHART_FILE, renderReportMarkdown, renderSummaryTable, SCALE_CHART_FILE } from '../../../src/report';
-import { A, B, C, failed, makeRun } from './fixtures';
+import { buildSummary } from '../../src/domain/summary';
+import { compareRuns, COMPARE_CHART_FILE, renderReportMarkdown, renderSummaryTable, SCALE_CHART_FILE } from '../../src/report';
+import { A, B, C, failed, makeRun } from './report-fixtures';
 
 const dir = process.argv[2] ?? '/tmp';
 const a = makeRun(A, { rounds: 3, spread: 1.5 });

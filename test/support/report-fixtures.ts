@@ -3,11 +3,11 @@
 // the article's; per-round lists, convergence and failures are ours. The
 // phases come from the real planner, so skip reasons are the product's own.
 
-import { resolveConfig, toRunOptions, type RunOptions } from '../../../src/config';
-import { buildPlan } from '../../../src/domain/plan';
-import type { ClusterType, Measurement, RunResults, ScaleStepResult } from '../../../src/domain/results';
-import { rawFile, scenarioById } from '../../../src/domain/scenarios';
-import { buildSummary } from '../../../src/domain/summary';
+import { resolveConfig, toRunOptions, type RunOptions } from '../../src/config';
+import { buildPlan } from '../../src/domain/plan';
+import type { ClusterType, Measurement, RunResults, ScaleStepResult } from '../../src/domain/results';
+import { rawFile, scenarioById } from '../../src/domain/scenarios';
+import { buildSummary } from '../../src/domain/summary';
 
 export const STEPS = [5000, 10000, 20000, 30000];
 

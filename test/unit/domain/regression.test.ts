@@ -1,9 +1,9 @@
 /** The regression rule: worse by more than the noise (CI overlap with >= 2 rounds, else a tolerance). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareHeadlines, planKey, type Headline } from '../../src/domain/regression';
-import { estimate } from '../../src/domain/stats';
-import { resolveConfig, toRunOptions } from '../../src/config';
+import { compareHeadlines, planKey, type Headline } from '../../../src/domain/regression';
+import { estimate } from '../../../src/domain/stats';
+import { resolveConfig, toRunOptions } from '../../../src/config';
 
 const h = (key: string, xs: number[], better: 'higher' | 'lower' = 'higher'): Headline => ({ key, label: key, unit: 'req/s', better, est: estimate(xs)! });
 

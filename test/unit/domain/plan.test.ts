@@ -1,0 +1,32 @@
+/**
+ * The plan: which phases run on this cluster (and why not), how many tool
+ * runs, the LB entries the scale steps need, the reference's fixed sleeps.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildPlan, lbEntriesNeeded, referenceSyncSleepSecs } from '../../../src/domain/plan';
+import { resolveConfig, toRunOptions } from '../../../src/config';
+
+describe('plan', () => {
+  const o = toRunOptions(resolveConfig({ env: { ROUNDS: '3' } }));
+  it('skips Cilium-only phases on kube-proxy with the reason; counts every tool run', () => {
+    const p = buildPlan(o, 'kubeproxy-ipvs');
+    assert.deepEqual(p.phases.filter((x) => !x.run).map((x) => [x.phase, x.reason]), [
+      ['hubble', 'Cilium only; this cluster is kubeproxy-ipvs'],
+      ['networkpolicy', 'Cilium only; this cluster is kubeproxy-ipvs'],
+    ]);
+    // 5 iperf + 4 fortio + 3 latency scenarios x 3 rounds, 4 steps x 4 x 3, + 4 steps + metrics
+    assert.equal(p.totalUnits, 12 * 3 + 48 + 4 + 1);
+  });
+  it('runs everything on Cilium; --skip leaves a phase out with its reason', () => {
+    const p = buildPlan({ ...o, skip: ['rps'] }, 'cilium-overlay');
+    assert.ok(p.phases.find((x) => x.phase === 'hubble')!.run);
+    assert.equal(p.phases.find((x) => x.phase === 'rps')!.reason, 'left out by --skip');
+  });
+  it('needs max step × (endpoints + 1) LB entries; the reference slept 60 s + 1 s/1000 endpoints, capped at 180 s', () => {
+    assert.equal(lbEntriesNeeded(o), 150000);
+    assert.equal(referenceSyncSleepSecs(5000, 4), 80);
+    assert.equal(referenceSyncSleepSecs(30000, 4), 180);
+  });
+});
+
