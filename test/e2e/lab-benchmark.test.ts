@@ -11,9 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolveConfig } from '../../src/config';
 import { runStart } from '../../src/cli/run-input';
+import { startResume } from '../../src/cli/resume';
 import { buildPlan, roundsOf, scenariosOf } from '../../src/domain/plan';
 import type { RunResults } from '../../src/domain/results';
 import { SCALE_SCENARIOS } from '../../src/domain/scenarios';
@@ -204,5 +206,99 @@ describe('the benchmark end to end on the lab (real everything)', () => {
     const core = lab.kubeConfig.makeApiClient(CoreV1Api);
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
     await core.deleteNamespace({ name: svcNs }).catch(() => undefined);
+  });
+
+  it("a user's namespace survives: refused without --use-existing-ns; with it, a run and a cancelled run leave it and the user's objects as they were", async () => {
+    const queue = `ns-${randomUUID()}`;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nb-userns-'));
+    const core = lab.kubeConfig.makeApiClient(CoreV1Api);
+    const ns = 'team-a';
+    await core.createNamespace({ body: { metadata: { name: ns, labels: { team: 'a', 'pod-security.kubernetes.io/enforce': 'privileged' } } } });
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'settings' }, data: { keep: 'me' } } });
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } } });
+    const snapshot = async () => {
+      const n = await core.readNamespace({ name: ns });
+      return {
+        phase: n.status?.phase,
+        labels: n.metadata?.labels,
+        cm: (await core.readNamespacedConfigMap({ namespace: ns, name: 'settings' })).data,
+        svcs: (await core.listNamespacedService({ namespace: ns })).items.map((x) => x.metadata?.name).sort(),
+        pods: (await core.listNamespacedPod({ namespace: ns })).items.map((x) => x.metadata?.name).sort(),
+      };
+    };
+    const before_ = await snapshot();
+    const rv = (await core.readNamespace({ name: ns })).metadata?.resourceVersion;
+    startWorker(queue);
+    const only = { NETBENCH_SKIP: 'throughput,latency,service-scale,metrics' };
+
+    // 1. not told: refused before anything is created
+    const refused = await (await start(queue, only, { dir, ns })).handle;
+    await assert.rejects(refused.result(), (e: unknown) => e instanceof WorkflowFailedError && /team-a.*already exists and netbench did not create it/s.test(String((e.cause as Error)?.message)));
+    assert.equal((await core.readNamespace({ name: ns })).metadata?.resourceVersion, rv, 'the namespace was not touched');
+    assert.deepEqual(await snapshot(), before_);
+
+    // 2. told: the run completes in it, and leaves it as it was
+    const ok = await (await start(queue, only, { dir, ns, 'use-existing-ns': true })).handle;
+    const r = (await ok.result()) as RunResults;
+    assert.equal(r.status, 'completed', r.failure);
+    assert.ok(r.measurements.some((m) => m.ok), 'it measured in the user\'s namespace');
+    assert.equal(r.cleanup?.kept?.[0]?.namespace, ns);
+    assert.deepEqual(await snapshot(), before_, 'namespace, labels, Pod Security level and the user\'s objects unchanged; netbench\'s pods gone');
+
+    // 3. told, and cancelled in the middle of a measurement: the same
+    const c = await (await start(queue, { ...only, FORTIO_DURATION: '20', KUBECTL_TIMEOUT: '60' }, { dir, ns, 'use-existing-ns': true })).handle;
+    await eventually(async () => (await c.query(progressQuery)).phase === 'rps' && !!(await c.query(progressQuery)).scenario, 180_000, 'a fortio run in the user\'s namespace');
+    await c.cancel();
+    await assert.rejects(c.result(), (e: unknown) => e instanceof WorkflowFailedError);
+    assert.deepEqual(await snapshot(), before_, 'after a cancel too');
+    await core.deleteNamespace({ name: ns });
+  });
+
+  it('resumes a run that failed at a scale step: what it completed is adopted, only the rest is measured, exactly the planned Services exist', async () => {
+    const queue = `resume-${randomUUID()}`;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nb-resume-'));
+    const svcNs = 'nb-resume-svcs';
+    const core = lab.kubeConfig.makeApiClient(CoreV1Api);
+    startWorker(queue);
+    const t0 = Date.now();
+    const { handle } = start(queue, { SVC_SCALE_STEPS: '60,150', NETBENCH_SKIP: 'throughput,latency', FORTIO_DURATION: '2' }, { dir, 'svc-namespace': svcNs });
+    const h = await handle;
+    // The failure a user meets at scale: a quota on Services, put in while the first step measures.
+    await eventually(async () => (await h.query(progressQuery)).scaleStep === 60 && !!(await h.query(progressQuery)).scenario, 300_000, 'step 60 measuring');
+    await core.createNamespacedResourceQuota({ namespace: svcNs, body: { metadata: { name: 'few-services' }, spec: { hard: { services: '100' } } } });
+    const failed = await h.result().then(() => undefined, (e: Error) => e);
+    assert.ok(failed instanceof WorkflowFailedError, 'the first run failed');
+    const firstSeconds = (Date.now() - t0) / 1000;
+    assert.match(String((failed.cause as Error)?.message), /exceeded quota|forbidden/i);
+    // its cleanup removed the namespace (and the quota with it)
+    await eventually(async () => !(await core.listNamespace()).items.some((n) => n.metadata?.name === svcNs), 120_000, 'the failed run cleaned up');
+
+    const t1 = Date.now();
+    const resumed = await startResume(env.client, h.workflowId);
+    const r = (await resumed.result()) as RunResults;
+    const resumeSeconds = (Date.now() - t1) / 1000;
+    assert.equal(r.status, 'completed', r.failure);
+    assert.equal(r.resumedFrom?.fromWorkflowId, h.workflowId);
+    assert.deepEqual(r.resumedFrom?.adoptedSteps, [60]);
+    const rps = r.measurements.filter((m) => scenariosOf('rps').some((s) => s.id === m.scenario));
+    assert.ok(rps.length > 0 && rps.every((m) => m.adoptedFrom === h.workflowId), 'the RPS figures were adopted');
+    assert.deepEqual(r.scale.steps.map((st) => [st.svcCount, st.adoptedFrom ?? 'measured']), [[60, h.workflowId], [150, 'measured']]);
+    assert.equal(r.scale.steps[1].created + r.scale.steps[1].existed, 150, 'the missing step re-created every Service up to its count');
+    // no scenario ran twice across the two runs
+    const seen = new Map<string, number>();
+    for (const id of [h.workflowId, `${h.workflowId}/scale-60`, `${h.workflowId}/scale-150`, resumed.workflowId, `${resumed.workflowId}/scale-150`]) {
+      const hist = await env.client.workflow.getHandle(id).fetchHistory().catch(() => undefined);
+      for (const e of hist?.events ?? []) {
+        const a = e.activityTaskScheduledEventAttributes;
+        if (a?.activityType?.name !== 'measure') continue;
+        const input = JSON.parse(Buffer.from(a.input!.payloads![0].data!).toString());
+        if (input.step === 150 && id.startsWith(h.workflowId + '/')) continue; // the failed step never got to measure
+        const key = `${input.scenario}/${input.round}/${input.step ?? '-'}`;
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+      }
+    }
+    assert.deepEqual([...seen].filter(([k, n]) => n > 1 && !k.startsWith('warmup')), [], 'nothing measured twice');
+    assert.ok(readFileSync(path.join(dir, 'report.md'), 'utf8').includes(`This run resumed \`${h.workflowId}\``), 'the report says which figures came from which run');
+    console.log(`resume: first run ${firstSeconds.toFixed(0)} s until it failed at step 150; resumed run ${resumeSeconds.toFixed(0)} s; adopted ${r.resumedFrom?.adoptedMeasurements} figures and step 60 (~${r.resumedFrom?.secondsSaved} s of measuring saved)`);
   });
 });
