@@ -1,6 +1,6 @@
 /**
  * Makes `kubectl rollout restart ds/cilium` restart the lab's REAL agent,
- * as it restarts the agents of a cluster: every second it reads the
+ * as it restarts the agents of a cluster: every 0.5 s it reads the
  * DaemonSet's pod template; when the template changes (a restart stamp, a
  * patched image or argument), it writes cilium-config into the agent's
  * --config-dir again and restarts the agent process, which then starts
@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
     } catch (err) {
       process.stderr.write(`${new Date().toISOString()} cilium-rollout: ${(err as Error).message}\n`);
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

@@ -577,6 +577,9 @@ function agentDaemonSet(): V1DaemonSet {
     spec: {
       selector: { matchLabels: { 'k8s-app': 'cilium' } },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 2 } },
+      // kwok makes a replaced pod Ready at once; this keeps a rollout from being reported done before
+      // lab/cilium-rollout.ts (polling every 0.5 s) has seen it and marked the real agent as restarting.
+      minReadySeconds: 3,
       template: {
         metadata: { labels, annotations: { 'kubectl.kubernetes.io/default-container': AGENT_CONTAINER } },
         spec: {

@@ -17,7 +17,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -26,14 +26,32 @@ import { waitFor } from '../../lab/cluster';
 import { labPaths } from '../../lab/config';
 import { GUARDED_SYSCTLS, cgroup2Mount, checkCiliumBuild, ciliumPaths, labCgroup } from '../../lab/datapath/cilium';
 import { execInPod } from '../../src/kube/exec';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { makeCiliumActivities } from '../../src/activities/cilium';
+import { DEFAULT_LB_MAP_MAX, makeClusterActivities } from '../../src/activities/cluster';
+import { DATAPATH_COMMAND, dummyMatchers, makeDatapathActivities } from '../../src/activities/datapath';
+import { makeMetricsActivities } from '../../src/activities/metrics';
+import { makeServiceActivities } from '../../src/activities/services';
+import { makeKubeClients, type KubeClients } from '../../src/kube/client';
+import { parseBpftoolMapList } from '../../src/tools/bpftool';
+import { ciliumStatusArgs, countCiliumLines } from '../../src/tools/cilium';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { createPinnedPod, ensureNamespace, netnsCommands, waitPodReady } from '../support/lab';
 
 const LAB = 'tcr';
+/** Real outputs saved for the parsers' unit tests (test/unit/tools/cilium-real.test.ts). */
+const FIXTURES = path.join(import.meta.dirname, '..', 'unit', 'tools', 'fixtures', 'cilium-v1.19.4');
 const NS = 'cilium-real';
 const SVC = 'echo';
 /** A backend in worker-1's podCIDR (the agent runs as worker-3): the lab's fortio server on 8080 answers every pod IP. */
 const BACKEND_IP = '10.244.1.50';
 const OUTSIDE_NETNS = 'nb-tcr-outside';
+const SCALE_NS = 'cilium-real-scale';
+const EPS = 4;
+/** Run an activity as the worker would (its Context, heartbeats, cancellation). */
+const act = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+  new MockActivityEnvironment().run(fn as never, ...(args as unknown[] as never[])) as Promise<R>;
 
 let buildProblem: string | null = null;
 try {
@@ -83,7 +101,12 @@ describe('lab with a real Cilium agent', { skip: buildProblem ?? false, timeout:
   let clusterIP = '';
   let before0: { progs: Set<number>; maps: Set<number> };
   let sysctlsBefore: Record<string, string>;
+  let kube: KubeClients;
+  let tmp: string;
+  const timings: Record<string, number> = {};
   const p = labPaths(LAB);
+  const lbEntries = async () => countCiliumLines((await agentExec(DATAPATH_COMMAND.cilium)).stdout, 'lb').entries;
+  const lbServicesMap = async () => parseBpftoolMapList((await agentExec(['bpftool', 'map', 'list', '-j'])).stdout).maps.find((m) => m.name === 'cilium_lb4_serv')!;
 
   const agentExec = async (command: string[]) => {
     const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=cilium' })).items;
@@ -100,10 +123,15 @@ describe('lab with a real Cilium agent', { skip: buildProblem ?? false, timeout:
     kc = new KubeConfig();
     kc.loadFromFile(info.kubeconfigPath);
     core = kc.makeApiClient(CoreV1Api);
+    kube = makeKubeClients({ kubeConfig: kc });
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'netbench-cilium-agent-'));
     await ensureNamespace(core, NS);
   });
 
   after(async () => {
+    await kube?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    console.log(`real cilium lab timings: ${JSON.stringify(timings)}`);
     await labDown({ name: LAB });
     sh(['ip', 'netns', 'del', OUTSIDE_NETNS]);
   });
@@ -175,6 +203,87 @@ describe('lab with a real Cilium agent', { skip: buildProblem ?? false, timeout:
       }, [])
       .filter((g) => g.lines.some((l) => /cil_sock/.test(l)));
     assert.deepEqual(attachedAt.map((g) => g.cg), [labCgroup(p)], tree);
+  });
+
+  it('netbench detects it as cilium-native through the real `cilium status`', async () => {
+    const facts = await act(makeClusterActivities({ kubeConfig: kc }).inspectCluster, { contextName: info.context, outputDir: tmp });
+    assert.equal(facts.clusterType, 'cilium-native');
+    assert.equal(facts.proxyMode, 'cilium');
+    assert.match(facts.detectedBy, /cilium status tunnel: disabled/);
+  });
+
+  it('convergence counts real LB entries: per Service a wildcard, a frontend and one entry per backend', async () => {
+    const before = await lbEntries();
+    const n = 20;
+    const created = await act(makeServiceActivities({ kube }).createDummyServices, { namespace: SCALE_NS, from: 1, to: n, endpointsPerService: EPS, parallel: 8 });
+    assert.equal(created.created + created.existed, n);
+    const t0 = Date.now();
+    const conv = await act(makeDatapathActivities({ kubeConfig: kc }).waitDatapathConverged, {
+      proxyMode: 'cilium',
+      scaleNamespace: SCALE_NS,
+      expectedServices: n,
+      endpointsPerService: EPS,
+      timeoutSec: 60,
+    });
+    timings.convergeSec = (Date.now() - t0) / 1000;
+    assert.equal(conv.converged, true, conv.reason);
+    assert.equal(conv.observed, n * EPS);
+    const out = (await agentExec(DATAPATH_COMMAND.cilium)).stdout;
+    writeFileSync(path.join(FIXTURES, 'cilium-bpf-lb-list-dummies.txt'), out);
+    const m = dummyMatchers('cilium', SCALE_NS, EPS);
+    assert.equal(out.split('\n').filter((l) => m.line.test(l)).length, n * EPS);
+    assert.equal(await lbEntries(), before + n * (2 + EPS), 'Cilium 1.19: "<ClusterIP>:0/ANY" wildcard + frontend + one per backend');
+  });
+
+  it('LB map: the real bpf-lb-map-max is read, an approved fix patches cilium-config, restarts the real agent, and the real map grows', async () => {
+    const cluster = makeClusterActivities({ kubeConfig: kc });
+    const cilium = makeCiliumActivities({ kubeConfig: kc });
+    assert.equal(await act(cluster.getLbMapMax), DEFAULT_LB_MAP_MAX);
+    const before = await lbServicesMap();
+    assert.equal(before.maxEntries, DEFAULT_LB_MAP_MAX);
+    const entries = await lbEntries();
+    const agentPid = readFileSync(ciliumPaths(p).agentPid, 'utf8').trim();
+
+    const big = 131_072;
+    await act(cilium.patchLbMapMax, { value: big });
+    assert.equal((await lbServicesMap()).maxEntries, DEFAULT_LB_MAP_MAX, 'the running agent keeps its map until restarted');
+    const t0 = Date.now();
+    await act(cilium.rolloutRestartCilium, { timeoutSec: 300 });
+    const after = await waitFor('the restarted agent with the bigger map', 300_000, async () => {
+      const m = await lbServicesMap();
+      return m.maxEntries === big ? m : null;
+    }, 1_000);
+    timings.lbMapRestartSec = (Date.now() - t0) / 1000;
+    assert.notEqual(readFileSync(ciliumPaths(p).agentPid, 'utf8').trim(), agentPid, 'a new agent process');
+    assert.ok(after.bytes > before.bytes, `map memory ${before.bytes} -> ${after.bytes}`);
+    await waitFor('every LB entry back after the restart', 60_000, async () => (await lbEntries()) === entries);
+    // ... and restored as a run restores it.
+    await act(cilium.restoreCiliumConfig, { key: 'bpf-lb-map-max', timeoutSec: 300 });
+    await waitFor('the default map again', 300_000, async () => (await lbServicesMap()).maxEntries === DEFAULT_LB_MAP_MAX, 1_000);
+  });
+
+  it('Hubble toggle: enable-hubble in cilium-config and a real agent restart', async () => {
+    const cilium = makeCiliumActivities({ kubeConfig: kc });
+    const t0 = Date.now();
+    assert.deepEqual(await act(cilium.setHubble, { enabled: false, timeoutSec: 300 }), { previous: 'true', restarted: true });
+    await waitFor('Hubble: Disabled in the real cilium status', 300_000, async () => /^Hubble:\s+Disabled/m.test((await agentExec(ciliumStatusArgs())).stdout), 1_000);
+    timings.hubbleOffSec = (Date.now() - t0) / 1000;
+    writeFileSync(path.join(FIXTURES, 'cilium-status-native-hubble-disabled.txt'), (await agentExec(ciliumStatusArgs())).stdout);
+    assert.deepEqual(await act(cilium.setHubble, { enabled: true, timeoutSec: 300 }), { previous: 'false', restarted: true });
+    await waitFor('Hubble: Ok in the real cilium status', 300_000, async () => /^Hubble:\s+Ok/m.test((await agentExec(ciliumStatusArgs())).stdout), 1_000);
+  });
+
+  it('component metrics from the real agent: bpftool map memory, LB/CT/identity counts, agent RSS', async () => {
+    const metrics = await act(makeMetricsActivities({ kubeConfig: kc }).collectComponentMetrics, { proxyMode: 'cilium', outputDir: tmp });
+    assert.deepEqual(metrics.failures, []);
+    assert.ok((metrics.bpfMaps?.mapCount ?? 0) >= 15, JSON.stringify(metrics.bpfMaps));
+    assert.equal(metrics.lbEntries, await lbEntries());
+    assert.ok((metrics.ctEntries ?? -1) >= 0);
+    assert.ok((metrics.identities ?? 0) >= 8);
+    assert.ok((metrics.agentRssMb ?? 0) > 50, `VmRSS of the real cilium-agent: ${metrics.agentRssMb} MB`);
+    timings.agentRssMb = metrics.agentRssMb ?? 0;
+    timings.bpfMapsMb = metrics.bpfMaps?.totalMb ?? 0;
+    writeFileSync(path.join(FIXTURES, 'cilium-status-native.txt'), (await agentExec(ciliumStatusArgs())).stdout);
   });
 
   it('`lab down` leaves nothing: programs, maps, cgroup links, cgroup, mounts, processes, sysctls; still no translation after', async () => {
