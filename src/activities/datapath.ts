@@ -58,7 +58,9 @@ export function dummyMatchers(mode: ProxyMode, scaleNamespace: string, endpoints
     case 'ipvs':
       return { line: /->\s+10\.(1\d\d|2[0-5]\d)\.\d+\.\d+:80\b/, perService: endpointsPerService, metric: 'ipvs-services' };
     case 'cilium':
-      return { line: /\b10\.(1\d\d|2[0-5]\d)\.\d+\.\d+:80\b/, perService: endpointsPerService, metric: 'lb-entries' };
+      // The backend column only (after whitespace): a frontend starts its line, and a Service CIDR
+      // may overlap the dummy range (EKS's default is 10.100.0.0/16).
+      return { line: /(?<=\s)10\.(1\d\d|2[0-5]\d)\.\d+\.\d+:80\b/, perService: endpointsPerService, metric: 'lb-entries' };
   }
 }
 

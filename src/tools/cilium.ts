@@ -2,14 +2,19 @@
 // and parsers of their text output. The agent CLI is called `cilium` in
 // older images and `cilium-dbg` in newer ones (1.15+), hence `binary`.
 //
-// Facts (from Cilium's CLI sources and docs, not run here: no agent on this
-// machine):
+// Facts (checked against the real Cilium v1.19.4 agent of the lab,
+// lab/datapath/cilium.ts; outputs in test/unit/tools/fixtures/cilium-v1.19.4):
 // - `cilium status` prints "Routing:  Network: Tunnel [vxlan]  Host: Legacy"
-//   (or "Network: Native  Host: BPF"); older releases print
+//   (or "Network: Native  Host: Legacy|BPF"); older releases print
 //   "Network: Tunnel" without the protocol.
-// - `cilium bpf lb list` prints a header, then one line per LB map entry:
-//   a Service's first line holds its address, its other backend slots are
-//   continuation lines. Old releases add a "-----" line under the header.
+// - `cilium bpf lb list` prints a header, then one line per LB map entry,
+//   in map order: "<frontend>/TCP (<slot>)  <backend>/TCP (<revnat>) (<slot>)",
+//   slot 0 being the frontend itself ("0.0.0.0:0 ... [ClusterIP, non-routable]"),
+//   and since 1.18 one "<ClusterIP>:0/ANY (0)" wildcard entry per address.
+//   Old releases print backends as continuation lines and add a "-----" line.
+// - `cilium bpf ct list global` is empty when only socket LB translates
+//   (no per-packet NAT); `cilium config set ...` fails with "Error: Improper
+//   configuration format provided" (exit 1).
 // - `cilium identity list` prints "ID  LABELS", then per identity a line
 //   starting with the numeric id and one continuation line per extra label.
 // - The agent CLI has no `config set` subcommand (it takes

@@ -40,8 +40,11 @@ import os from 'node:os';
 import { createPinnedPod, ensureNamespace, netnsCommands, waitPodReady } from '../support/lab';
 
 const LAB = 'tcr';
-/** Real outputs saved for the parsers' unit tests (test/unit/tools/cilium-real.test.ts). */
+/** Real outputs for the parsers' unit tests (test/unit/tools/cilium-real.test.ts), rewritten with CILIUM_SAVE_FIXTURES=1. */
 const FIXTURES = path.join(import.meta.dirname, '..', 'unit', 'tools', 'fixtures', 'cilium-v1.19.4');
+function saveFixture(name: string, text: string): void {
+  if (process.env.CILIUM_SAVE_FIXTURES === '1') writeFileSync(path.join(FIXTURES, name), text);
+}
 const NS = 'cilium-real';
 const SVC = 'echo';
 /** A backend in worker-1's podCIDR (the agent runs as worker-3): the lab's fortio server on 8080 answers every pod IP. */
@@ -229,7 +232,7 @@ describe('lab with a real Cilium agent', { skip: buildProblem ?? false, timeout:
     assert.equal(conv.converged, true, conv.reason);
     assert.equal(conv.observed, n * EPS);
     const out = (await agentExec(DATAPATH_COMMAND.cilium)).stdout;
-    writeFileSync(path.join(FIXTURES, 'cilium-bpf-lb-list-dummies.txt'), out);
+    saveFixture(('cilium-bpf-lb-list-dummies.txt'), out);
     const m = dummyMatchers('cilium', SCALE_NS, EPS);
     assert.equal(out.split('\n').filter((l) => m.line.test(l)).length, n * EPS);
     assert.equal(await lbEntries(), before + n * (2 + EPS), 'Cilium 1.19: "<ClusterIP>:0/ANY" wildcard + frontend + one per backend');
@@ -268,7 +271,7 @@ describe('lab with a real Cilium agent', { skip: buildProblem ?? false, timeout:
     assert.deepEqual(await act(cilium.setHubble, { enabled: false, timeoutSec: 300 }), { previous: 'true', restarted: true });
     await waitFor('Hubble: Disabled in the real cilium status', 300_000, async () => /^Hubble:\s+Disabled/m.test((await agentExec(ciliumStatusArgs())).stdout), 1_000);
     timings.hubbleOffSec = (Date.now() - t0) / 1000;
-    writeFileSync(path.join(FIXTURES, 'cilium-status-native-hubble-disabled.txt'), (await agentExec(ciliumStatusArgs())).stdout);
+    saveFixture(('cilium-status-native-hubble-disabled.txt'), (await agentExec(ciliumStatusArgs())).stdout);
     assert.deepEqual(await act(cilium.setHubble, { enabled: true, timeoutSec: 300 }), { previous: 'false', restarted: true });
     await waitFor('Hubble: Ok in the real cilium status', 300_000, async () => /^Hubble:\s+Ok/m.test((await agentExec(ciliumStatusArgs())).stdout), 1_000);
   });
@@ -283,7 +286,7 @@ describe('lab with a real Cilium agent', { skip: buildProblem ?? false, timeout:
     assert.ok((metrics.agentRssMb ?? 0) > 50, `VmRSS of the real cilium-agent: ${metrics.agentRssMb} MB`);
     timings.agentRssMb = metrics.agentRssMb ?? 0;
     timings.bpfMapsMb = metrics.bpfMaps?.totalMb ?? 0;
-    writeFileSync(path.join(FIXTURES, 'cilium-status-native.txt'), (await agentExec(ciliumStatusArgs())).stdout);
+    saveFixture(('cilium-status-native.txt'), (await agentExec(ciliumStatusArgs())).stdout);
   });
 
   it('`lab down` leaves nothing: programs, maps, cgroup links, cgroup, mounts, processes, sysctls; still no translation after', async () => {
