@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { labDown, labUp } from '../lab/lab';
 import { resolveConfig } from '../src/config';
+import { canonicalId } from '../src/domain/scenarios';
 import { runStart } from '../src/cli/run-input';
 import { createActivities } from '../src/activities';
 import { loadKubeConfig, makeKubeClients } from '../src/kube/client';
@@ -65,7 +66,7 @@ try {
 }
 
 const mean = (ms: Measurement[], id: string, pick: (m: Measurement) => number | undefined) => {
-  const e = estimate(ms.filter((m) => m.ok && m.scenario === id).map(pick).filter((v): v is number => v !== undefined));
+  const e = estimate(ms.filter((m) => m.ok && canonicalId(m.scenario, m.step) === id).map(pick).filter((v): v is number => v !== undefined));
   return e;
 };
 const fmt = (e: ReturnType<typeof estimate>, base?: number) =>
@@ -76,8 +77,8 @@ for (const { mode, r } of runs) {
   rows.push([mode, 'baseline (0)', fmt(base), '', '']);
   let crrBase: number | undefined;
   for (const s of r.scale.steps) {
-    const short = mean(s.measurements, 'short', (m) => m.value);
-    const crr = mean(s.measurements, 'crr', (m) => m.figures?.throughput);
+    const short = mean(s.measurements, 'svc_short_c64', (m) => m.value);
+    const crr = mean(s.measurements, 'tcp_crr', (m) => m.figures?.throughput);
     crrBase ??= crr?.mean;
     rows.push([mode, s.svcCount.toLocaleString('en-US'), fmt(short, base?.mean), fmt(crr, crrBase !== crr?.mean ? crrBase : undefined), `${s.kubeServicesChain ?? s.rulesCount ?? ''} (${s.convergence.seconds.toFixed(1)} s sync)`]);
   }

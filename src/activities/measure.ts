@@ -31,7 +31,7 @@ export function makeMeasureActivities(deps: { kubeConfig: KubeConfig }) {
   return {
     async measure(input: MeasureInput): Promise<Measurement> {
       const ctx = Context.current();
-      const s = scenarioById(input.scenario);
+      const s = scenarioById(input.scenario, input.step);
       const ip = targetIp(input.targets, s.target);
       if (!ip) throw ApplicationFailure.nonRetryable(`no address for target ${s.target}`, 'BadTarget');
       const rel = rawFile(s, input.round, input.step);

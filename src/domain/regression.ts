@@ -8,7 +8,7 @@
  */
 import type { RunOptions } from '../config';
 import type { Change, Measurement, RegressionReport, RunResults } from './results';
-import { SCALE_SCENARIOS, SCENARIOS } from './scenarios';
+import { isMeasurementOf, SCALE_SCENARIOS, SCENARIOS } from './scenarios';
 import { beyondNoise, estimate, pyRound, type Estimate } from './stats';
 
 export type { Change, RegressionReport };
@@ -40,13 +40,14 @@ export function headlines(r: RunResults): Headline[] {
     if (est) out.push({ key, label, unit, better, est });
   };
   const vals = (ms: Measurement[], id: string, pick: (m: Measurement) => number | undefined, step?: number) =>
-    ms.filter((m) => m.ok && m.scenario === id && m.step === step).map(pick).filter((v): v is number => typeof v === 'number');
+    ms.filter((m) => m.ok && isMeasurementOf(m, id, step)).map(pick).filter((v): v is number => typeof v === 'number');
   for (const s of SCENARIOS) if (s.headline) add(s.id, s.headline, s.unit, s.better, vals(r.measurements, s.id, (m) => m.value));
   for (const s of SCENARIOS) for (const f of s.figures ?? []) add(f.key, f.label, f.unit, f.better, vals(r.measurements, s.id, (m) => m.figures?.[f.figure]));
   const atScale = SCALE_SCENARIOS.filter((s) => s.atScale?.rank !== undefined).sort((a, b) => a.atScale!.rank! - b.atScale!.rank!);
   for (const st of r.scale.steps) {
     const n = st.svcCount;
-    for (const s of atScale) add(`${s.id}@${n}`, `${s.atScale!.label} @${n} svc`, s.unit, s.better, vals(st.measurements, s.id, (m) => m.value, n));
+    // keys as since v0.1 (short@5000): summaries of older runs stay comparable
+    for (const s of atScale) add(`${s.rawName}@${n}`, `${s.atScale!.label} @${n} svc`, s.unit, s.better, vals(st.measurements, s.id, (m) => m.value, n));
   }
   return out;
 }

@@ -184,8 +184,9 @@ export const SCENARIOS: readonly Scenario[] = [
 
 /**
  * Measurements repeated at every Service-scale step: fixed-phase scenarios
- * measured again, each under its step id (the raw file and the recorded
- * measurement say ka/short/crr/rr, as since v0.1) with what its step entry reports.
+ * measured again, with the same ids. A row adds what a step reports of it
+ * (atScale) and keeps the raw file name it has had since v0.1
+ * (service-scale/short_at_5000svc_r1.json).
  */
 export const SCALE_SCENARIOS: readonly Scenario[] = [
   atStep('svc_c64', 'ka', 'Via Svc c64 keepalive', { summaryKey: 'keepalive', baselineKey: 'keepalive_baseline_qps', label: 'Keepalive RPS', rank: 2, section: 'Keepalive' }),
@@ -194,27 +195,50 @@ export const SCALE_SCENARIOS: readonly Scenario[] = [
   atStep('tcp_rr', 'rr', 'TCP_RR p99 (pod IP)', { summaryKey: 'tcp_rr_p99_us', label: 'TCP_RR p99' }),
 ];
 
-/** A fixed-phase scenario measured again at each scale step. */
-function atStep(of: string, id: string, title: string, atScale: Omit<AtScale, 'of'>): Scenario {
-  const s = SCENARIOS.find((x) => x.id === of);
-  if (!s) throw new Error(`scale scenario ${id}: no fixed-phase scenario "${of}"`);
+/** A fixed-phase scenario measured again at each scale step: same id, its step raw-file name, what the step reports. */
+function atStep(id: string, rawName: string, title: string, atScale: Omit<AtScale, 'of'>): Scenario {
+  const s = SCENARIOS.find((x) => x.id === id);
+  if (!s) throw new Error(`scale scenario ${rawName}: no fixed-phase scenario "${id}"`);
   const { headline: _h, glance: _g, figures: _f, rawName: _r, ...base } = s;
-  return { ...base, id, title, phase: 'service-scale', repeat: 'rounds', atScale: { of, ...atScale } };
+  return { ...base, id, rawName, title, phase: 'service-scale', repeat: 'rounds', atScale: { of: id, ...atScale } };
 }
 
+/**
+ * Ids scale-step measurements were recorded under before v0.3 (ka, short,
+ * crr, rr: their raw-file names), for results, baselines and resumed runs
+ * from earlier versions.
+ */
+const LEGACY_STEP_IDS = new Map(SCALE_SCENARIOS.map((s) => [s.rawName!, s.id]));
+
+/** The catalogue id of a measurement: a pre-v0.3 scale-step id reads as the scenario it measured. */
+export function canonicalId(scenario: string, step?: number): string {
+  return step !== undefined ? (LEGACY_STEP_IDS.get(scenario) ?? scenario) : scenario;
+}
+
+/** Does a recorded measurement belong to this catalogue id (at this step, or outside any step)? */
+export const isMeasurementOf = (m: { scenario: string; step?: number }, id: string, step?: number): boolean =>
+  m.step === step && canonicalId(m.scenario, m.step) === id;
+
 /** The fixed-phase scenario a scale-step scenario measures again (its small-scale baseline). */
-export function baselineOf(scaleId: string): Scenario | undefined {
-  const of = SCALE_SCENARIOS.find((x) => x.id === scaleId)?.atScale?.of;
+export function baselineOf(id: string): Scenario | undefined {
+  const of = SCALE_SCENARIOS.find((x) => x.id === canonicalId(id, 0))?.atScale?.of;
   return of === undefined ? undefined : SCENARIOS.find((x) => x.id === of);
 }
 
 /** The 5 s iperf3 warm-up before the throughput phase (output discarded, as in the reference). */
 export const WARMUP: IperfScenario = { ...iperf('warmup', 'Warm-up (5 s, 8 streams)', 'server-node', 5202, 8, { client: 'iperf-client-host' }) };
 
-const byId = new Map<string, Scenario>([...SCENARIOS, ...SCALE_SCENARIOS, WARMUP].map((s) => [s.id, s]));
-export function scenarioById(id: string): Scenario {
-  const s = byId.get(id);
-  if (!s) throw new Error(`unknown scenario "${id}"`);
+const byId = new Map<string, Scenario>([...SCENARIOS, WARMUP].map((s) => [s.id, s]));
+const atScaleById = new Map<string, Scenario>(SCALE_SCENARIOS.map((s) => [s.id, s]));
+
+/**
+ * A scenario by id; with a step, its scale-step row. A pre-v0.3 step id
+ * (ka, short, crr, rr) names the scale-step row too.
+ */
+export function scenarioById(id: string, step?: number): Scenario {
+  const legacy = LEGACY_STEP_IDS.get(id);
+  const s = step !== undefined || legacy ? atScaleById.get(legacy ?? id) : byId.get(id);
+  if (!s) throw new Error(`unknown scenario "${id}"${step !== undefined ? ` at a scale step` : ''}`);
   return s;
 }
 
@@ -228,7 +252,9 @@ export const scenariosOf = (phase: PhaseName): Scenario[] => SCENARIOS.filter((s
  * Path of a measurement's raw output inside the run directory, in the
  * reference's layout. `step` is the Service count of a scale step.
  */
-export function rawFile(s: Scenario, round: number, step?: number): string {
+export function rawFile(scenario: Scenario, round: number, step?: number): string {
+  // a step's measurement of a fixed-phase scenario goes to its scale-step file
+  const s = step !== undefined && scenario.phase !== 'service-scale' ? scenarioById(scenario.id, step) : scenario;
   const ext = s.tool === 'netperf' ? 'txt' : 'json';
   const name = s.rawName ?? s.id;
   switch (s.phase) {

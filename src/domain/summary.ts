@@ -5,13 +5,13 @@
  * failures, skipped phases, trust and confidence intervals).
  */
 import type { Measurement, RunResults, ScaleStepResult } from './results';
-import { SCALE_SCENARIOS, scenariosOf, type Scenario } from './scenarios';
+import { isMeasurementOf, SCALE_SCENARIOS, scenariosOf, type Scenario } from './scenarios';
 import { changePct, estimate, pyInt, pyRound } from './stats';
 
 type Obj = Record<string, unknown>;
 
 const okValues = (ms: Measurement[], scenario: string, step?: number) =>
-  ms.filter((m) => m.scenario === scenario && m.step === step && m.ok && typeof m.value === 'number').map((m) => m.value as number);
+  ms.filter((m) => isMeasurementOf(m, scenario, step) && m.ok && typeof m.value === 'number').map((m) => m.value as number);
 
 const avgInt = (xs: number[]) => (xs.length ? pyInt(xs.reduce((a, b) => a + b, 0) / xs.length) : undefined);
 
@@ -30,7 +30,7 @@ function rpsEntry(ms: Measurement[], id: string, step?: number): Obj | undefined
 /** Mean of one parsed figure across successful rounds, truncated like the reference. */
 function figureAvgInt(ms: Measurement[], id: string, fig: string, step?: number): number | undefined {
   const vals = ms
-    .filter((m) => m.scenario === id && m.step === step && m.ok && typeof m.figures?.[fig] === 'number')
+    .filter((m) => isMeasurementOf(m, id, step) && m.ok && typeof m.figures?.[fig] === 'number')
     .map((m) => m.figures![fig]);
   return avgInt(vals);
 }

@@ -7,7 +7,7 @@
  * compareRuns, so a figure reads the same everywhere.
  */
 import type { RunResults } from '../domain/results';
-import { GLANCE_AT_SCALE, SCENARIOS, unitDigits, type Unit } from '../domain/scenarios';
+import { canonicalId, GLANCE_AT_SCALE, SCENARIOS, unitDigits, type Unit } from '../domain/scenarios';
 import { ciText, estimate } from '../domain/stats';
 import { fmtGbps, fmtInt, fmtMB, fmtMiB, fmtMs, fmtPct, fmtUs } from './format';
 import { isCiliumType, viewSummary, type StepEntry, type SummaryView } from './summary-view';
@@ -74,7 +74,7 @@ function figureSamples(r: RunResults | undefined, scenario: string, figure?: str
 function stepSamples(r: RunResults | undefined, step: number, scenario: string): number[] | undefined {
   const s = r?.scale.steps.find((x) => x.svcCount === step);
   if (!s) return undefined;
-  return s.measurements.filter((m) => m.scenario === scenario && m.ok && typeof m.value === 'number').map((m) => m.value as number);
+  return s.measurements.filter((m) => canonicalId(m.scenario, step) === scenario && m.ok && typeof m.value === 'number').map((m) => m.value as number);
 }
 
 export const clusterTypeOf = (run: GlanceRun): string | undefined =>
@@ -128,7 +128,7 @@ function rowDefs(steps: number[], withPct: boolean): RowDef[] {
     ...scenarioRows(),
     ...steps.map(
       (n): RowDef => ({
-        key: `${STEP.id}_at_${n}`, label: `${STEP.atScale!.label} @${n} svc`, better: STEP.better, kind: 'abs', step: n, digits: unitDigits(STEP.unit),
+        key: `${STEP.rawName}_at_${n}`, label: `${STEP.atScale!.label} @${n} svc`, better: STEP.better, kind: 'abs', step: n, digits: unitDigits(STEP.unit),
         format: FORMAT[STEP.unit],
         note: (s) => {
           const pct = stepFigure(stepOf(s, n), stepPctKey);

@@ -12,7 +12,7 @@
 import type { PhaseName } from '../config';
 import { referenceSyncSleepSecs } from '../domain/plan';
 import type { Measurement, RunResults } from '../domain/results';
-import { GLANCE_AT_SCALE, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario } from '../domain/scenarios';
+import { GLANCE_AT_SCALE, isMeasurementOf, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
 import { SCALE_CHART_FILE, scaleChart } from './charts';
 import { NONE, bytesToMb, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
@@ -47,7 +47,7 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
   const para = (...lines: string[]) => out.push(lines.join('\n'), '');
   const phase = (p: PhaseName) => results.phases.find((x) => x.phase === p);
   const failedOf = (scenario: string, step?: number) =>
-    allMeasurements(results).filter((m) => m.scenario === scenario && !m.ok && (step === undefined ? m.step === undefined : m.step === step));
+    allMeasurements(results).filter((m) => isMeasurementOf(m, scenario, step) && !m.ok);
 
   /** What a cell shows when the summary has no figure: why. */
   const missing = (p: PhaseName, scenario: string, step?: number): string => {

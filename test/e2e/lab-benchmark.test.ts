@@ -198,7 +198,7 @@ describe('the benchmark end to end on the lab (real everything)', () => {
     }
     const twice = [...seen].filter(([, c]) => c > 1);
     assert.deepEqual(twice, [], 'no scenario was scheduled twice');
-    const resumed = r.scale.steps[1].measurements.find((m) => m.scenario === 'short');
+    const resumed = r.scale.steps[1].measurements.find((m) => m.scenario === 'svc_short_c64');
     assert.ok(resumed?.ok, `the interrupted tool run was retried and measured: ${resumed?.reason}`);
     assert.ok((resumed?.attempts ?? 1) >= 2, 'it took a second attempt');
     console.log(`crash test: kills ${kills.join('; ')}; steps ${r.scale.steps.map((s) => `${s.svcCount}: created ${s.created}, existed ${s.existed}`).join('; ')}; measure activities ${seen.size}, none twice`);

@@ -104,7 +104,7 @@ export function meas(scenario: string, value: number, o: { round?: number; step?
     ok: true,
     value,
     ...(o.figures ? { figures: o.figures } : {}),
-    file: rawFile(scenarioById(scenario), round, o.step),
+    file: rawFile(scenarioById(scenario, o.step), round, o.step),
     seconds: 60,
     attempts: 1,
   };
@@ -112,7 +112,7 @@ export function meas(scenario: string, value: number, o: { round?: number; step?
 
 export function failed(scenario: string, reason: string, o: { round?: number; step?: number } = {}): Measurement {
   const round = o.round ?? 1;
-  return { scenario, round, ...(o.step !== undefined ? { step: o.step } : {}), ok: false, reason, file: rawFile(scenarioById(scenario), round, o.step), attempts: 3 };
+  return { scenario, round, ...(o.step !== undefined ? { step: o.step } : {}), ok: false, reason, file: rawFile(scenarioById(scenario, o.step), round, o.step), attempts: 3 };
 }
 
 /**
@@ -144,10 +144,11 @@ export function makeRun(f: ClusterFigures, o: { rounds?: number; spread?: number
     const prev = i === 0 ? 0 : STEPS[i - 1];
     const kaQps = Math.round(f.rps.svc_c64 * (1 + f.kaPct[i] / 100));
     const stepMs: Measurement[] = [];
-    around(kaQps).forEach((x, r) => stepMs.push(meas('ka', x, { round: r + 1, step: n })));
-    around(f.shortQps[i]).forEach((x, r) => stepMs.push(meas('short', x, { round: r + 1, step: n })));
-    around(f.tcpCrrP99 + i * 40).forEach((x, r) => stepMs.push(meas('crr', x, { round: r + 1, step: n, figures: { p99Us: x } })));
-    around(f.tcpRr.p99 + i).forEach((x, r) => stepMs.push(meas('rr', x, { round: r + 1, step: n, figures: { p99Us: x } })));
+    // at each step the same scenarios (same ids) as the fixed phases measure again
+    around(kaQps).forEach((x, r) => stepMs.push(meas('svc_c64', x, { round: r + 1, step: n })));
+    around(f.shortQps[i]).forEach((x, r) => stepMs.push(meas('svc_short_c64', x, { round: r + 1, step: n })));
+    around(f.tcpCrrP99 + i * 40).forEach((x, r) => stepMs.push(meas('tcp_crr', x, { round: r + 1, step: n, figures: { p99Us: x } })));
+    around(f.tcpRr.p99 + i).forEach((x, r) => stepMs.push(meas('tcp_rr', x, { round: r + 1, step: n, figures: { p99Us: x } })));
     return {
       svcCount: n,
       created: n - prev,

@@ -78,7 +78,7 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
     async measure(input): Promise<Measurement> {
       rec('measure', input);
       await o.onMeasure?.(input);
-      const s = scenarioById(input.scenario);
+      const s = scenarioById(input.scenario, input.step);
       if (o.failing?.includes(input.scenario)) throw new Error(`stub: ${input.scenario} server unreachable`);
       const value = s.tool === 'iperf3' ? 9.5 : s.tool === 'netperf' ? 100 + (input.step ?? 0) / 100 : 10000 - (input.step ?? 0) / 10;
       const figures: Record<string, number> = s.tool === 'netperf' ? { p50Us: 80, p99Us: value } : s.tool === 'fortio' ? { qps: value, p99Ms: 0.99 } : { gbps: value };

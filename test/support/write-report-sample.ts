@@ -14,8 +14,8 @@ const a = makeRun(A, { rounds: 3, spread: 1.5 });
 // Round 3 of two scenarios failed: the figure comes from rounds 1-2 and the failure is listed.
 a.measurements = a.measurements.filter((m) => !(m.scenario === 'svc_c256' && m.round === 3));
 a.measurements.push(failed('svc_c256', 'exec stream closed (websocket 1006) after 3 attempts', { round: 3 }));
-a.scale.steps[2].measurements = a.scale.steps[2].measurements.filter((m) => !(m.scenario === 'crr' && m.round === 3));
-a.scale.steps[2].measurements.push(failed('crr', 'netperf: no CSV line in output (timed out after 180 s)', { round: 3, step: 20000 }));
+a.scale.steps[2].measurements = a.scale.steps[2].measurements.filter((m) => !(m.scenario === 'tcp_crr' && m.round === 3));
+a.scale.steps[2].measurements.push(failed('tcp_crr', 'netperf: no CSV line in output (timed out after 180 s)', { round: 3, step: 20000 }));
 a.component!.failures.push({ what: 'resource sampling (metrics.k8s.io)', reason: 'metrics API not available: 503 Service Unavailable' });
 const b = makeRun(B, { rounds: 3, spread: 1.5 });
 const c = makeRun(C);

@@ -55,7 +55,7 @@ const names = (calls: StubCall[]) => calls.map((c) => c.name);
 const phasesOf = (calls: StubCall[]) =>
   calls
     .filter((c) => c.name === 'measure')
-    .map((c) => c.input.scenario as string)
+    .map((c) => (c.input.step === undefined ? (c.input.scenario as string) : `${c.input.scenario}@step`))
     .filter((s, i, a) => a.indexOf(s) === i);
 
 /** Save a finished run's history for the replay test (commit the file to keep it). */
@@ -88,7 +88,7 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     assert.deepEqual(seq.slice(0, 4), ['inspectCluster', 'claimNamespaces', 'deployFixtures', 'measure']);
     assert.deepEqual(phasesOf(calls), [
       'warmup', 'node_level_8stream', 'pod2pod_single', 'pod2pod_8stream', 'pod2pod_16stream', 'via_service_8stream',
-      'pod2pod_c64', 'svc_c64', 'svc_c256', 'svc_short_c64', 'tcp_rr', 'tcp_crr', 'http_1k_qps', 'ka', 'short', 'crr', 'rr',
+      'pod2pod_c64', 'svc_c64', 'svc_c256', 'svc_short_c64', 'tcp_rr', 'tcp_crr', 'http_1k_qps', 'svc_c64@step', 'svc_short_c64@step', 'tcp_crr@step', 'tcp_rr@step',
     ]);
     assert.ok(!names(calls).includes('setHubble') && !names(calls).includes('applyPolicy'), 'no Cilium actions on kube-proxy');
     const last = names(calls).slice(-5);

@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { baselineOf, GLANCE_AT_SCALE, headlineText, rawFile, SCALE_SCENARIOS, scenarioById, SCENARIOS, UNITS, WARMUP } from '../../../src/domain/scenarios';
+import { baselineOf, canonicalId, GLANCE_AT_SCALE, headlineText, isMeasurementOf, rawFile, SCALE_SCENARIOS, scenarioById, SCENARIOS, UNITS, WARMUP } from '../../../src/domain/scenarios';
 
 describe('scenario catalogue', () => {
   it('places raw outputs in the reference\'s layout', () => {
@@ -18,11 +18,14 @@ describe('scenario catalogue', () => {
     assert.ok(names.includes('networkpolicy/l7_policy.json'));
     assert.equal(rawFile(scenarioById('short'), 1, 20000), 'service-scale/short_at_20000svc_r1.json');
     assert.equal(rawFile(scenarioById('crr'), 3, 5000), 'service-scale/crr_at_5000svc_r3.txt');
+    assert.equal(rawFile(scenarioById('tcp_crr'), 3, 5000), 'service-scale/crr_at_5000svc_r3.txt', 'a step\'s measurement keeps its v0.1 file name');
   });
 
   it('names every scenario once, with a unit and a better direction', () => {
     const all = [...SCENARIOS, ...SCALE_SCENARIOS, WARMUP];
-    assert.equal(new Set(all.map((s) => s.id)).size, all.length);
+    const fixed = [...SCENARIOS, WARMUP];
+    assert.equal(new Set(fixed.map((s) => s.id)).size, fixed.length);
+    assert.equal(new Set(SCALE_SCENARIOS.map((s) => s.id)).size, SCALE_SCENARIOS.length);
     for (const s of all) {
       assert.ok(s.unit in UNITS, `${s.id}: unit ${s.unit}`);
       assert.ok(s.better === 'higher' || s.better === 'lower');
@@ -32,16 +35,29 @@ describe('scenario catalogue', () => {
     assert.equal(new Set(keys).size, keys.length, 'latency summary keys are unique');
   });
 
-  it('measures at each scale step the fixed-phase scenarios it compares with', () => {
+  it('measures at each scale step fixed-phase scenarios again, under the same ids', () => {
     for (const s of SCALE_SCENARIOS) {
       const base = baselineOf(s.id);
       assert.ok(base, `${s.id} measures a fixed-phase scenario again`);
-      assert.equal(s.tool, base.tool);
-      assert.equal(s.target, base.target);
-      assert.equal(s.phase, 'service-scale');
+      assert.equal(base.id, s.id);
+      const { phase, title, rawName, atScale, repeat, ...same } = s;
+      const { phase: _p, title: _t, rawName: _r, headline: _h, glance: _g, figures: _f, repeat: _rep, ...fixed } = base;
+      assert.deepEqual(same, fixed, `${s.id}: same tool, target and parameters`);
+      assert.equal(phase, 'service-scale');
+      assert.ok(title && rawName && atScale && repeat);
+      assert.equal(scenarioById(s.id, 5000), s);
     }
-    assert.equal(baselineOf('short')?.id, 'svc_short_c64');
-    assert.equal(GLANCE_AT_SCALE.id, 'short', 'the At-a-glance table follows short connections at scale (the article\'s pivot)');
+    assert.equal(GLANCE_AT_SCALE.id, 'svc_short_c64', 'the At-a-glance table follows short connections at scale (the article\'s pivot)');
+  });
+
+  it('reads the ids scale-step measurements had before v0.3 as the catalogue ids', () => {
+    for (const [old, id] of [['ka', 'svc_c64'], ['short', 'svc_short_c64'], ['crr', 'tcp_crr'], ['rr', 'tcp_rr']]) {
+      assert.equal(canonicalId(old, 5000), id);
+      assert.equal(scenarioById(old), scenarioById(id, 5000));
+      assert.ok(isMeasurementOf({ scenario: old, step: 5000 }, id, 5000));
+    }
+    assert.equal(canonicalId('short'), 'short', 'outside a step an id is what it says');
+    assert.ok(!isMeasurementOf({ scenario: 'svc_c64' }, 'svc_c64', 5000), 'a fixed-phase measurement is not a step\'s');
   });
 
   it('spells a measurement\'s headline for the progress display', () => {

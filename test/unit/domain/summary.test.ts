@@ -10,7 +10,7 @@ import { rawFile, scenarioById } from '../../../src/domain/scenarios';
 import { resolveConfig, toRunOptions } from '../../../src/config';
 
 const m = (scenario: string, round: number, value: number, figures: Record<string, number> = {}, step?: number): Measurement => ({
-  scenario, round, step, ok: true, value, figures, file: rawFile(scenarioById(scenario), round, step),
+  scenario, round, step, ok: true, value, figures, file: rawFile(scenarioById(scenario, step), round, step),
 });
 
 function fixture(): RunResults {
@@ -93,5 +93,17 @@ describe('summary schema', () => {
     assert.doesNotThrow(() => SummarySchema.parse(s));
     const bad = { ...s, rps: { svc_c64_keepalive: s.rps.svc_c64 } };
     assert.throws(() => SummarySchema.parse(bad));
+  });
+});
+
+describe('results of earlier versions', () => {
+  it('reads scale-step measurements recorded under the pre-v0.3 ids (ka, short, crr, rr) as the catalogue ids', () => {
+    const legacy = fixture();
+    const current = fixture();
+    const ids: Record<string, string> = { ka: 'svc_c64', short: 'svc_short_c64', crr: 'tcp_crr', rr: 'tcp_rr' };
+    current.scale.steps = current.scale.steps.map((st) => ({ ...st, measurements: st.measurements.map((x) => ({ ...x, scenario: ids[x.scenario] ?? x.scenario })) }));
+    assert.notDeepEqual(legacy.scale.steps, current.scale.steps);
+    assert.equal(summaryJson(buildSummary(legacy)), summaryJson(buildSummary(current)));
+    assert.equal(rawFile(scenarioById('svc_short_c64', 5000), 1, 5000), rawFile(scenarioById('short'), 1, 5000));
   });
 });

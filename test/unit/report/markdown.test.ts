@@ -175,8 +175,8 @@ describe('renderReportMarkdown', () => {
     const run = makeRun(A);
     run.measurements = run.measurements.filter((m) => m.scenario !== 'pod2pod_16stream');
     run.measurements.push(failed('pod2pod_16stream', 'iperf3: unable to connect to server: Connection refused'));
-    run.scale.steps[3].measurements = run.scale.steps[3].measurements.filter((m) => m.scenario !== 'short');
-    run.scale.steps[3].measurements.push(failed('short', 'fortio | exec stream closed (1006)', { step: 30000 }));
+    run.scale.steps[3].measurements = run.scale.steps[3].measurements.filter((m) => m.scenario !== 'svc_short_c64');
+    run.scale.steps[3].measurements.push(failed('svc_short_c64', 'fortio | exec stream closed (1006)', { step: 30000 }));
     run.component!.failures.push({ what: 'iptables-save', reason: 'exec timed out after 180 s' });
     const { markdown } = render(run);
     assert.equal(cellOf(tableAfter(markdown, '## 1. Throughput'), 'Pod-to-Pod (16 streams)'), 'failed (1×, see Failures)');
@@ -185,7 +185,7 @@ describe('renderReportMarkdown', () => {
 
     const f = tableAfter(markdown, 'measurements failed');
     assert.deepEqual(f[0], ['pod2pod_16stream', '', '1', 'iperf3: unable to connect to server: Connection refused', '`throughput/pod2pod_16stream_r1.json`']);
-    assert.deepEqual(f[1], ['short', '30,000', '1', 'fortio \\| exec stream closed (1006)', '`service-scale/short_at_30000svc_r1.json`']);
+    assert.deepEqual(f[1], ['svc_short_c64', '30,000', '1', 'fortio \\| exec stream closed (1006)', '`service-scale/short_at_30000svc_r1.json`']);
     assert.deepEqual(f[2], ['iptables-save', '', '', 'exec timed out after 180 s', '—']);
     const phases = tableAfter(markdown, 'Phases not run to completion');
     assert.deepEqual(phases, [

@@ -87,13 +87,13 @@ describe('renderSummaryTable', () => {
     const run = makeRun(A);
     run.measurements = run.measurements.filter((m) => m.scenario !== 'svc_c256');
     run.measurements.push(failed('svc_c256', 'exec stream closed (websocket 1006) after 3 attempts'));
-    run.scale.steps[2].measurements.push(failed('crr', 'netperf printed no CSV line\nstderr: timed out', { round: 2, step: 20000 }));
+    run.scale.steps[2].measurements.push(failed('tcp_crr', 'netperf printed no CSV line\nstderr: timed out', { round: 2, step: 20000 }));
     run.component!.failures.push({ what: 'resource sampling (metrics.k8s.io)', reason: 'metrics API not available: 503' });
     const text = renderSummaryTable(buildSummary(run));
     const block = text.slice(text.indexOf('── Failed measurements ──'));
     assert.ok(text.indexOf('── Failed measurements ──') > 0);
     assert.match(rowOf(block, 'svc_c256'), /exec stream closed \(websocket 1006\) after 3 attempts +│ rps\/svc_c256_r1\.json/);
-    assert.match(rowOf(block, 'crr'), /20,000 │ +2 │ netperf printed no CSV line stderr: timed out +│ service-scale\/crr_at_20000svc_r2\.txt/);
+    assert.match(rowOf(block, 'tcp_crr'), /20,000 │ +2 │ netperf printed no CSV line stderr: timed out +│ service-scale\/crr_at_20000svc_r2\.txt/);
     assert.match(rowOf(block, 'resource sampling (metrics.k8s.io)'), /metrics API not available: 503/);
     const rpsSection = text.slice(text.indexOf('── RPS ──'), text.indexOf('── Latency ──'));
     assert.ok(!rpsSection.includes('svc_c256'), 'a scenario with no successful round has no figure (its failure is listed instead)');

@@ -58,7 +58,7 @@ describe('every catalogue row through its driver', () => {
     assert.equal(argv('node_level_8stream'), 'iperf3 -c 10.0.0.5 -p 5202 -t 30 -P 8 -J');
     assert.equal(argv('svc_short_c64'), 'fortio load -quiet -qps 0 -c 64 -t 30s -keepalive=false -json - http://10.0.0.5:8080/echo?size=512');
     assert.equal(argv('http_1k_qps'), 'fortio load -quiet -qps 1000 -c 16 -t 30s -json - http://10.0.0.5:8080/echo?size=512');
-    assert.equal(argv('crr', SCALE_SCENARIOS), 'netperf -H 10.0.0.5 -t TCP_CRR -l 30 -- -r 1,1 -o MIN_LATENCY,MEAN_LATENCY,P50_LATENCY,P90_LATENCY,P99_LATENCY,MAX_LATENCY,THROUGHPUT');
+    assert.equal(argv('tcp_crr', SCALE_SCENARIOS), 'netperf -H 10.0.0.5 -t TCP_CRR -l 30 -- -r 1,1 -o MIN_LATENCY,MEAN_LATENCY,P50_LATENCY,P90_LATENCY,P99_LATENCY,MAX_LATENCY,THROUGHPUT');
   });
 
   it('reads netperf\'s failure from stderr as well as stdout', () => {
