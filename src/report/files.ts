@@ -5,13 +5,14 @@
  * directory read back. The one file of report/ that touches the filesystem:
  * the report activity and the CLI (`result`, `compare`) write through it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResults } from '../domain/results';
 import { buildSummary, summaryJson } from '../domain/summary';
 import { compareRuns, defaultRunName, COMPARE_CHART_FILE, type CompareRun } from './compare';
 import { renderReportMarkdown } from './markdown';
+import { parseContextYaml, readReferenceSummary, type ReferenceFormat } from './reference';
 
 export const RESULTS_FILE = 'netbench-results.json';
 
@@ -55,6 +56,54 @@ export function loadRun(dir: string): RunResults {
   const r = JSON.parse(text) as RunResults;
   if (r.schema !== 'netbench/run-results@1') throw new Error(`${file}: unknown schema ${String(r.schema)}`);
   return r;
+}
+
+/** A run read for comparison or export: a netbench run, or a summary alone (the reference's, or netbench's without its results). */
+export interface LoadedRun {
+  /** the path it was read from */
+  source: string;
+  /** netbench: a run directory with netbench-results.json; otherwise the benchmark-summary.json it was read from and its format */
+  origin: 'netbench' | 'netbench summary' | `reference ${ReferenceFormat}`;
+  /** the whole record (netbench runs only) */
+  results?: RunResults;
+  summary: Record<string, unknown>;
+}
+
+const SUMMARY_FILE = 'benchmark-summary.json';
+
+/**
+ * Any run: a netbench run directory, the reference script's result
+ * directory (benchmark-summary.json, plus context.yaml when the summary
+ * lacks the cluster facts), or a benchmark-summary.json file of either
+ * (both of the reference's formats; a netbench summary beside its
+ * netbench-results.json reads as the whole run).
+ */
+export function loadAnyRun(p: string): LoadedRun {
+  let isDir: boolean;
+  try {
+    isDir = statSync(p).isDirectory();
+  } catch {
+    throw new Error(`${p}: no such file or directory`);
+  }
+  const dir = isDir ? p : path.dirname(p);
+  if (existsSync(path.join(dir, RESULTS_FILE)) && (isDir || path.basename(p) === SUMMARY_FILE || path.basename(p) === RESULTS_FILE)) {
+    const results = loadRun(dir);
+    return { source: p, origin: 'netbench', results, summary: buildSummary(results) };
+  }
+  const file = isDir ? path.join(p, SUMMARY_FILE) : p;
+  if (!existsSync(file)) throw new Error(`${p} is neither a netbench run directory (no ${RESULTS_FILE}) nor a result directory of the reference script (no ${SUMMARY_FILE})`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: not JSON (${(err as Error).message})`);
+  }
+  const ref = readReferenceSummary(json, file);
+  const cluster = ref.summary.cluster as Record<string, unknown>;
+  const ctx = path.join(dir, 'context.yaml');
+  if (Object.keys(cluster).length === 0 && existsSync(ctx)) ref.summary.cluster = parseContextYaml(readFileSync(ctx, 'utf8'));
+  // a netbench summary alone (copied away from its run directory) has the current format and its netbench block
+  return { source: p, origin: 'netbench' in ref.summary ? 'netbench summary' : `reference ${ref.format}`, summary: ref.summary };
 }
 
 /** Unique column names: the cluster label, disambiguated by context when two runs share it. */
