@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { AppsV1Api, CoreV1Api, VersionApi, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import type { ClusterFacts, ClusterType, ProxyMode } from '../domain/results';
 import { isNotFound } from '../kube/client';
-import { ciliumStatusArgs, parseCiliumStatusTunnel } from '../tools/cilium';
+import { ciliumStatus } from '../tools/cilium';
 import { execInPod } from '../kube/exec';
 
 export const DEFAULT_LB_MAP_MAX = 65536;
@@ -56,10 +56,10 @@ export function makeClusterActivities(deps: { kubeConfig: KubeConfig }) {
           namespace: 'kube-system',
           pod: pod.metadata!.name!,
           container: pod.spec?.containers?.[0]?.name,
-          command: ciliumStatusArgs(),
+          command: ciliumStatus.argv(),
           timeoutMs: 60_000,
         }).catch(() => undefined);
-        tunnel = r ? parseCiliumStatusTunnel(r.stdout ?? '') : 'unknown';
+        tunnel = r ? ciliumStatus.parse({ stdout: r.stdout ?? '', stderr: r.stderr ?? '' }) : 'unknown';
       }
       const overlay = tunnel === 'vxlan' || tunnel === 'geneve';
       return {

@@ -11,9 +11,10 @@ import { CoreV1Api, Metrics, type KubeConfig } from '@kubernetes/client-node';
 import { cpuMillicores, memoryMiB } from '../domain/quantity';
 import type { ComponentMetrics, ProxyMode, ResourceStats } from '../domain/results';
 import { pyRound } from '../domain/stats';
-import { bpftoolMapListArgs, parseBpftoolMapList } from '../tools/bpftool';
-import { ciliumBpfCtListGlobalArgs, ciliumBpfLbListArgs, ciliumIdentityListArgs, countCiliumLines, parseProcStatusVmRssKb, procStatusArgs } from '../tools/cilium';
-import { iptablesSaveArgs, nftListKubeProxyArgs, parseIptablesSave, parseNftKubeProxy } from '../tools/iptables';
+import { bpftoolMaps } from '../tools/bpftool';
+import { agentRssKb, ciliumCtEntries, ciliumIdentities, ciliumLbEntries, type CiliumLineCount } from '../tools/cilium';
+import type { Probe } from '../tools/driver';
+import { iptablesSave, nftKubeProxy } from '../tools/iptables';
 import { datapathPods } from './datapath';
 import { abortableSleep as sleep } from '../kube/batches';
 
@@ -118,9 +119,9 @@ export function makeMetricsActivities(deps: { kubeConfig: KubeConfig }) {
       const mode = input.proxyMode;
       if (mode === 'cilium') {
         await attempt('bpftool map list -j', async () => {
-          const text = await dp.text(mode, bpftoolMapListArgs(), ctx.cancellationSignal);
+          const text = await dp.text(mode, bpftoolMaps.argv(), ctx.cancellationSignal);
           await writeFile(path.join(dir, 'bpf_map_info.json'), text);
-          const maps = parseBpftoolMapList(text);
+          const maps = bpftoolMaps.parse({ stdout: text, stderr: '' });
           out.bpfMaps = {
             totalBytes: maps.totalBytes,
             mapCount: maps.count,
@@ -130,32 +131,32 @@ export function makeMetricsActivities(deps: { kubeConfig: KubeConfig }) {
           const mem = { total_bytes: maps.totalBytes, map_count: maps.count, top_maps: out.bpfMaps.topMaps.map((m) => ({ name: m.name, bytes: m.bytes, max_entries: m.maxEntries })), total_mb: pyRound(maps.totalMB, 1) };
           await writeFile(path.join(dir, 'bpf_map_memory.json'), JSON.stringify(mem, null, 2));
         });
-        const count = async (what: string, args: string[], kind: 'lb' | 'ct' | 'identity', file: string, set: (n: number) => void) =>
+        const count = async (what: string, probe: Probe<CiliumLineCount>, file: string, set: (n: number) => void) =>
           attempt(what, async () => {
-            const text = await dp.text(mode, args, ctx.cancellationSignal);
-            const c = countCiliumLines(text, kind);
+            const text = await dp.text(mode, probe.argv(), ctx.cancellationSignal);
+            const c = probe.parse({ stdout: text, stderr: '' });
             await writeFile(path.join(dir, file), `${c.lines}\n`);
             set(c.entries);
           });
-        await count('cilium bpf lb list', ciliumBpfLbListArgs(), 'lb', 'lb_entries_count.txt', (n) => (out.lbEntries = n));
-        await count('cilium bpf ct list global', ciliumBpfCtListGlobalArgs(), 'ct', 'ct_entries_count.txt', (n) => (out.ctEntries = n));
-        await count('cilium identity list', ciliumIdentityListArgs(), 'identity', 'identity_count.txt', (n) => (out.identities = n));
+        await count('cilium bpf lb list', ciliumLbEntries, 'lb_entries_count.txt', (n) => (out.lbEntries = n));
+        await count('cilium bpf ct list global', ciliumCtEntries, 'ct_entries_count.txt', (n) => (out.ctEntries = n));
+        await count('cilium identity list', ciliumIdentities, 'identity_count.txt', (n) => (out.identities = n));
         await attempt('agent /proc/1/status', async () => {
-          const text = await dp.text(mode, procStatusArgs(), ctx.cancellationSignal);
+          const text = await dp.text(mode, agentRssKb.argv(), ctx.cancellationSignal);
           await writeFile(path.join(dir, 'cilium_agent_proc_status.txt'), text.split('\n').filter((l) => /^(VmRSS|VmSize):/.test(l)).join('\n') + '\n');
-          out.agentRssMb = parseProcStatusVmRssKb(text) / 1024;
+          out.agentRssMb = agentRssKb.parse({ stdout: text, stderr: '' }) / 1024;
         });
       } else if (mode === 'iptables') {
         await attempt('iptables-save', async () => {
-          const text = await dp.text(mode, iptablesSaveArgs(), ctx.cancellationSignal);
-          const c = parseIptablesSave(text);
+          const text = await dp.text(mode, iptablesSave.argv(), ctx.cancellationSignal);
+          const c = iptablesSave.parse({ stdout: text, stderr: '' });
           out.iptablesRules = c.totalLines;
           await writeFile(path.join(dir, 'iptables_rules_count.txt'), `${c.totalLines}\n`);
         });
       } else if (mode === 'nftables') {
         await attempt('nft list table ip kube-proxy', async () => {
-          const text = await dp.text(mode, nftListKubeProxyArgs(), ctx.cancellationSignal);
-          const c = parseNftKubeProxy(text);
+          const text = await dp.text(mode, nftKubeProxy.argv(), ctx.cancellationSignal);
+          const c = nftKubeProxy.parse({ stdout: text, stderr: '' });
           out.nftServiceIps = c.serviceIps;
           await writeFile(path.join(dir, 'nft_rules_count.txt'), `${c.totalLines}\n`);
         });

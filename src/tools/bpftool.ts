@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { ToolOutputError } from './errors';
 import { round2 } from './inputs';
 import { readToolJson, validateToolJson } from './json';
+import type { Probe } from './driver';
 
 const TOOL = 'bpftool';
 
@@ -89,3 +90,10 @@ export function parseBpftoolMapList(text: string): BpfMapList {
   const top10 = [...maps].sort((a, b) => b.bytes - a.bytes || a.id - b.id).slice(0, 10);
   return { maps, totalBytes, totalMB: round2(totalBytes / 1048576), count: maps.length, top10 };
 }
+
+/** The BPF maps of a node and the memory they hold (stdout only: -j puts errors in the JSON). */
+export const bpftoolMaps: Probe<BpfMapList> = {
+  tool: TOOL,
+  argv: bpftoolMapListArgs,
+  parse: ({ stdout }) => parseBpftoolMapList(stdout),
+};

@@ -20,14 +20,15 @@
 // - The agent CLI has no `config set` subcommand (it takes
 //   `config <Option>=enable|disable` for a few runtime options), so the
 //   reference's `cilium config set hubble-disable true` most likely failed
-//   silently (it discarded output and errors). The builder is kept for
-//   reference compatibility; switching Hubble off for real goes through the
-//   `cilium-config` ConfigMap (`enable-hubble`) and an agent restart.
+//   silently (it discarded output and errors). netbench switches Hubble off
+//   through the `cilium-config` ConfigMap (`enable-hubble`) and an agent
+//   restart, so there is no builder for the reference's command.
 //
 // Pure: no node: imports, no Temporal.
 
 import { ToolOutputError, reasonFromLine } from './errors';
 import { binarySchema } from './inputs';
+import type { Probe } from './driver';
 
 /** Agent CLI name: `cilium` (older images) or `cilium-dbg` (1.15+). */
 export type CiliumBinary = string;
@@ -39,14 +40,6 @@ function bin(binary: CiliumBinary): string {
 /** `cilium status` */
 export function ciliumStatusArgs(binary: CiliumBinary = 'cilium'): string[] {
   return [bin(binary), 'status'];
-}
-
-/**
- * `cilium config set hubble-disable true|false` — the reference's command,
- * kept for compatibility; see the file comment: it is not expected to work.
- */
-export function ciliumHubbleDisableArgs(disable: boolean, binary: CiliumBinary = 'cilium'): string[] {
-  return [bin(binary), 'config', 'set', 'hubble-disable', disable ? 'true' : 'false'];
 }
 
 /** `cilium bpf lb list` */
@@ -146,3 +139,17 @@ export function parseProcStatusVmRssKb(text: string): number {
   if (!m) throw new ToolOutputError('proc-status', 'no VmRSS line');
   return Number(m[1]);
 }
+
+// The questions the run asks the agent (stdout, as the activities have always read it).
+const count = (argv: () => string[], kind: 'lb' | 'ct' | 'identity'): Probe<CiliumLineCount> => ({ tool: 'cilium', argv, parse: ({ stdout }) => countCiliumLines(stdout, kind) });
+
+/** Tunnel mode from `cilium status` (overlay or native routing). */
+export const ciliumStatus: Probe<CiliumTunnel> = { tool: 'cilium', argv: () => ciliumStatusArgs(), parse: ({ stdout }) => parseCiliumStatusTunnel(stdout) };
+/** LB map entries (`cilium bpf lb list`). */
+export const ciliumLbEntries = count(() => ciliumBpfLbListArgs(), 'lb');
+/** Conntrack entries (`cilium bpf ct list global`). */
+export const ciliumCtEntries = count(() => ciliumBpfCtListGlobalArgs(), 'ct');
+/** Security identities (`cilium identity list`). */
+export const ciliumIdentities = count(() => ciliumIdentityListArgs(), 'identity');
+/** The agent's resident memory in kB (`cat /proc/1/status`). */
+export const agentRssKb: Probe<number> = { tool: 'proc-status', argv: () => procStatusArgs(), parse: ({ stdout }) => parseProcStatusVmRssKb(stdout) };

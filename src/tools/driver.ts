@@ -1,7 +1,10 @@
-// The one shape every measurement tool has (iperf3, fortio, netperf): the
-// argv of a catalogue scenario against a target, and the parse of what the
-// run printed into one sample type. The measure activity looks the driver
-// up by the scenario's tool (tools/index.ts) instead of switching on it.
+// The two shapes of a tool. A measurement tool (iperf3, fortio, netperf) is
+// a MeasureDriver: the argv of a catalogue scenario against a target, and
+// the parse of what the run printed into one sample type; the measure
+// activity looks the driver up by the scenario's tool (tools/index.ts). A
+// datapath tool (iptables-save, nft, bpftool, cilium) answers questions
+// about the datapath: each question is a Probe, its argv and the parse of
+// what it printed.
 //
 // Pure: no node: imports, no Temporal.
 
@@ -33,4 +36,12 @@ export interface MeasureDriver<S extends Scenario = Scenario> {
   argv(s: S, target: RunTarget): string[];
   /** throws ToolOutputError when the output holds no figure */
   parse(out: ToolOutput): Sample;
+}
+
+/** One question asked of a datapath tool inside the datapath pod (a rule count, the BPF maps, the tunnel mode). */
+export interface Probe<R> {
+  tool: string;
+  argv(): string[];
+  /** throws ToolOutputError when the output does not answer the question */
+  parse(out: ToolOutput): R;
 }

@@ -24,6 +24,7 @@
 
 import { ToolOutputError, reasonFromLine } from './errors';
 import { closingBracket } from './brackets';
+import type { Probe } from './driver';
 
 /**
  * `iptables-save [-t table]`, or `iptables-legacy-save` when kube-proxy's
@@ -197,3 +198,17 @@ export function parseNftKubeProxy(text: string): NftKubeProxyCounts {
   const totalLines = text.split(/\r?\n/).filter((l) => l.trim() !== '').length;
   return { serviceIps, chains, totalLines };
 }
+
+/** kube-proxy's rules in iptables mode (`iptables-save`; stdout, as the metrics have always read it). */
+export const iptablesSave: Probe<IptablesSaveCounts> = {
+  tool: 'iptables-save',
+  argv: () => iptablesSaveArgs(),
+  parse: ({ stdout }) => parseIptablesSave(stdout),
+};
+
+/** kube-proxy's table in nftables mode (`nft list table ip kube-proxy`). */
+export const nftKubeProxy: Probe<NftKubeProxyCounts> = {
+  tool: 'nft',
+  argv: () => nftListKubeProxyArgs(),
+  parse: ({ stdout }) => parseNftKubeProxy(stdout),
+};

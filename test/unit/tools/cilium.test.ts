@@ -8,7 +8,6 @@ import { describe, it } from 'node:test';
 import {
   ciliumBpfCtListGlobalArgs,
   ciliumBpfLbListArgs,
-  ciliumHubbleDisableArgs,
   ciliumIdentityListArgs,
   ciliumStatusArgs,
   countCiliumLines,
@@ -27,11 +26,6 @@ describe('cilium agent CLI argv (cilium or cilium-dbg)', () => {
     assert.deepEqual(ciliumBpfCtListGlobalArgs(), ['cilium', 'bpf', 'ct', 'list', 'global']);
     assert.deepEqual(ciliumIdentityListArgs(), ['cilium', 'identity', 'list']);
     assert.deepEqual(procStatusArgs(), ['cat', '/proc/1/status']);
-  });
-
-  it('keeps the reference\'s Hubble toggle command', () => {
-    assert.deepEqual(ciliumHubbleDisableArgs(true), ['cilium', 'config', 'set', 'hubble-disable', 'true']);
-    assert.deepEqual(ciliumHubbleDisableArgs(false, 'cilium-dbg'), ['cilium-dbg', 'config', 'set', 'hubble-disable', 'false']);
   });
 
   it('rejects a binary name that is not one word', () => {

@@ -1,12 +1,18 @@
 /**
  * Every catalogue row has a driver: the scenario's argv runs its own tool
  * against the target for the given time, and what the tool prints parses
- * into one sample whose value is the row's headline figure.
+ * into one sample whose value is the row's headline figure. Every question
+ * the run asks a datapath tool is a probe of the same shape (argv, parse).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { SCALE_SCENARIOS, SCENARIOS, WARMUP, type Scenario } from '../../../src/domain/scenarios';
 import { driverFor, type ToolOutput } from '../../../src/tools';
+import { bpftoolMaps } from '../../../src/tools/bpftool';
+import { agentRssKb, ciliumCtEntries, ciliumIdentities, ciliumLbEntries, ciliumStatus, countCiliumLines, parseCiliumStatusTunnel } from '../../../src/tools/cilium';
+import { iptablesSave, nftKubeProxy } from '../../../src/tools/iptables';
 
 /** What each tool prints for one successful run (shapes of real output, trimmed to what the parsers read). */
 const OUTPUT: Record<Scenario['tool'], ToolOutput> = {
@@ -64,5 +70,32 @@ describe('every catalogue row through its driver', () => {
   it('reads netperf\'s failure from stderr as well as stdout', () => {
     const s = SCENARIOS.find((x) => x.tool === 'netperf')!;
     assert.throws(() => driverFor(s).parse({ stdout: '', stderr: 'establish control: are you sure there is a netserver listening on 10.0.0.9 at port 12865?' }), /netserver listening/);
+  });
+});
+
+describe('datapath probes: each question\'s argv and the parse of what the tool printed (real Cilium v1.19.4 outputs)', () => {
+  const fixture = (name: string): ToolOutput => ({ stdout: readFileSync(path.join(import.meta.dirname, 'fixtures/cilium-v1.19.4', name), 'utf8'), stderr: '' });
+
+  it('asks the agent with its own CLI and parses as the tool\'s parsers do', () => {
+    assert.deepEqual(ciliumStatus.argv(), ['cilium', 'status']);
+    assert.equal(ciliumStatus.parse(fixture('cilium-status-native.txt')), parseCiliumStatusTunnel(fixture('cilium-status-native.txt').stdout));
+    for (const [probe, argv, file, kind] of [
+      [ciliumLbEntries, ['cilium', 'bpf', 'lb', 'list'], 'cilium-bpf-lb-list.txt', 'lb'],
+      [ciliumCtEntries, ['cilium', 'bpf', 'ct', 'list', 'global'], 'cilium-bpf-ct-list-global.txt', 'ct'],
+      [ciliumIdentities, ['cilium', 'identity', 'list'], 'cilium-identity-list.txt', 'identity'],
+    ] as const) {
+      assert.deepEqual(probe.argv(), argv);
+      assert.deepEqual(probe.parse(fixture(file)), countCiliumLines(fixture(file).stdout, kind));
+    }
+    assert.deepEqual(agentRssKb.argv(), ['cat', '/proc/1/status']);
+    assert.equal(agentRssKb.parse({ stdout: 'Name:\tcilium-agent\nVmRSS:\t  204800 kB\n', stderr: '' }), 204800);
+  });
+
+  it('lists BPF maps with bpftool, and kube-proxy\'s rules with iptables-save and nft', () => {
+    assert.deepEqual(bpftoolMaps.argv(), ['bpftool', 'map', 'list', '-j']);
+    assert.ok(bpftoolMaps.parse(fixture('bpftool-map-list.json')).count > 0);
+    assert.deepEqual(iptablesSave.argv(), ['iptables-save']);
+    assert.equal(iptablesSave.parse({ stdout: '*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j KUBE-NODEPORTS\nCOMMIT\n', stderr: '' }).kubeServicesRules, 1);
+    assert.deepEqual(nftKubeProxy.argv(), ['nft', 'list', 'table', 'ip', 'kube-proxy']);
   });
 });
