@@ -69,7 +69,7 @@ export const compareProgressQuery = defineQuery<CompareProgress>('compareProgres
 /** The Cilium LB-map capacity fix: approve or decline; rejected by the validator when nothing is pending. */
 export const approveLbMapFixUpdate = defineUpdate<{ accepted: boolean; message: string }, [LbMapDecision]>('approveLbMapFix');
 /** Progress of a scale step, for the parent's progress (signal child -> parent). */
-export const scaleProgressSignal = defineSignal<[{ step: number; servicesCreated: number; scenario?: string; waitingFor?: string; doneDelta?: number }]>('scaleProgress');
+export const scaleProgressSignal = defineSignal<[{ step: number; servicesCreated: number; scenario?: string; waitingFor?: string; doneDelta?: number; lastFigure?: string }]>('scaleProgress');
 
 export const SA = {
   cluster: defineSearchAttributeKey('NetbenchCluster', SearchAttributeType.KEYWORD),
