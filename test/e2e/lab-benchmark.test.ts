@@ -232,13 +232,13 @@ describe('the benchmark end to end on the lab (real everything)', () => {
     const only = { NETBENCH_SKIP: 'throughput,latency,service-scale,metrics' };
 
     // 1. not told: refused before anything is created
-    const refused = await (await start(queue, only, { dir, ns })).handle;
+    const refused = await start(queue, only, { dir, ns }).handle;
     await assert.rejects(refused.result(), (e: unknown) => e instanceof WorkflowFailedError && /team-a.*already exists and netbench did not create it/s.test(String((e.cause as Error)?.message)));
     assert.equal((await core.readNamespace({ name: ns })).metadata?.resourceVersion, rv, 'the namespace was not touched');
     assert.deepEqual(await snapshot(), before_);
 
     // 2. told: the run completes in it, and leaves it as it was
-    const ok = await (await start(queue, only, { dir, ns, 'use-existing-ns': true })).handle;
+    const ok = await start(queue, only, { dir, ns, 'use-existing-ns': true }).handle;
     const r = (await ok.result()) as RunResults;
     assert.equal(r.status, 'completed', r.failure);
     assert.ok(r.measurements.some((m) => m.ok), 'it measured in the user\'s namespace');
@@ -246,7 +246,7 @@ describe('the benchmark end to end on the lab (real everything)', () => {
     assert.deepEqual(await snapshot(), before_, 'namespace, labels, Pod Security level and the user\'s objects unchanged; netbench\'s pods gone');
 
     // 3. told, and cancelled in the middle of a measurement: the same
-    const c = await (await start(queue, { ...only, FORTIO_DURATION: '20', KUBECTL_TIMEOUT: '60' }, { dir, ns, 'use-existing-ns': true })).handle;
+    const c = await start(queue, { ...only, FORTIO_DURATION: '20', KUBECTL_TIMEOUT: '60' }, { dir, ns, 'use-existing-ns': true }).handle;
     await eventually(async () => (await c.query(progressQuery)).phase === 'rps' && !!(await c.query(progressQuery)).scenario, 180_000, 'a fortio run in the user\'s namespace');
     await c.cancel();
     await assert.rejects(c.result(), (e: unknown) => e instanceof WorkflowFailedError);
