@@ -1,7 +1,7 @@
 /**
  * A run's report files: netbench-results.json (everything, regenerates any
  * report), benchmark-summary.json (reference-compatible), report.md with its
- * chart, and the reference's service-scale metadata files; and a run
+ * chart, report.html (self-contained, charts inline), and the reference's service-scale metadata files; and a run
  * directory read back. The one file of report/ that touches the filesystem:
  * the report activity and the CLI (`result`, `compare`) write through it.
  */
@@ -12,6 +12,7 @@ import type { RunResults } from '../domain/results';
 import { buildSummary, summaryJson } from '../domain/summary';
 import { compareRuns, defaultRunName, COMPARE_CHART_FILE, type CompareRun } from './compare';
 import { renderReportMarkdown } from './markdown';
+import { renderReportHtml } from './report-html';
 import { parseContextYaml, readReferenceSummary, type ReferenceFormat } from './reference';
 
 export const RESULTS_FILE = 'netbench-results.json';
@@ -24,6 +25,7 @@ export function renderRunFiles(results: RunResults): Record<string, string> {
     [RESULTS_FILE]: JSON.stringify(results, null, 2) + '\n',
     'benchmark-summary.json': summaryJson(summary),
     'report.md': report.markdown,
+    'report.html': renderReportHtml(results, summary),
   };
   if (report.scaleChartSvg) files['scale-chart.svg'] = report.scaleChartSvg;
   if (!results.options.skip.includes('service-scale')) {

@@ -10,6 +10,11 @@ import { fmtNum } from './format';
 export interface Point {
   x: number;
   y: number;
+  /** whisker ends (a 95% interval), drawn when both are given */
+  lo?: number;
+  hi?: number;
+  /** hover text added to the point's title ("± 338 (n=3)", "1 sample") */
+  note?: string;
 }
 export interface Series {
   name: string;
@@ -25,7 +30,7 @@ export interface LineChartOptions {
   height?: number;
   xLabel?: string;
   yLabel?: string;
-  /** tick positions on x (default: nice ticks); labels default to xFormat(value) */
+  /** tick positions on x (default: nice ticks); labels default to xFormat(value); a label's "\n" starts a second, smaller line */
   xTicks?: { value: number; label?: string }[];
   xFormat?: (v: number) => string;
   yFormat?: (v: number) => string;
@@ -78,7 +83,9 @@ export function lineChart(o: LineChartOptions): string {
   });
 
   // Plot area: room on the left for y labels, at the bottom for tick labels, the x label and the legend.
-  const m = { left: 76, right: 32, top: 44, bottom: 68 + Math.max(1, legendRows.length) * LEGEND_ROW };
+  // second lines of tick labels push the x label and the legend down
+  const extra = (Math.max(1, ...(o.xTicks ?? []).map((t) => (t.label ?? '').split('\n').length)) - 1) * 13;
+  const m = { left: 76, right: 32, top: 44, bottom: 68 + extra + Math.max(1, legendRows.length) * LEGEND_ROW };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
 
@@ -86,7 +93,8 @@ export function lineChart(o: LineChartOptions): string {
   let xMin = xs.length ? Math.min(...xs) : 0;
   let xMax = xs.length ? Math.max(...xs) : 1;
   if (xMin === xMax) [xMin, xMax] = [xMin - 1, xMax + 1];
-  const yTicks = niceTicks(o.yMin ?? Math.min(0, ...all.map((p) => p.y)), all.length ? Math.max(...all.map((p) => p.y)) : 1);
+  const ys = all.flatMap((p) => [p.y, ...(p.lo !== undefined && p.hi !== undefined ? [p.lo, p.hi] : [])]).filter(Number.isFinite);
+  const yTicks = niceTicks(o.yMin ?? Math.min(0, ...ys), ys.length ? Math.max(...ys) : 1);
   const yLo = yTicks[0];
   const yHi = yTicks[yTicks.length - 1];
   const sx = (x: number) => m.left + ((x - xMin) / (xMax - xMin)) * pw;
@@ -114,16 +122,18 @@ export function lineChart(o: LineChartOptions): string {
   for (const t of xTicks) {
     const x = n(sx(t.value));
     out.push(`<line x1="${x}" y1="${m.top + ph}" x2="${x}" y2="${m.top + ph + 5}" stroke="#444" stroke-width="1"/>`);
-    out.push(`<text x="${x}" y="${m.top + ph + 19}" text-anchor="middle" fill="#444">${escapeXml(t.label ?? xFormat(t.value))}</text>`);
+    const [first, ...more] = (t.label ?? xFormat(t.value)).split('\n');
+    const second = more.map((l) => `<tspan x="${x}" dy="13" font-size="10" fill="#777">${escapeXml(l)}</tspan>`).join('');
+    out.push(`<text x="${x}" y="${m.top + ph + 19}" text-anchor="middle" fill="#444">${escapeXml(first)}${second}</text>`);
   }
   out.push('</g>');
   // axes
   out.push(`<line x1="${m.left}" y1="${m.top + ph}" x2="${m.left + pw}" y2="${m.top + ph}" stroke="#444" stroke-width="1"/>`);
   out.push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + ph}" stroke="#444" stroke-width="1"/>`);
-  if (o.xLabel) out.push(`<text x="${m.left + pw / 2}" y="${m.top + ph + 40}" text-anchor="middle" fill="#222">${escapeXml(o.xLabel)}</text>`);
+  if (o.xLabel) out.push(`<text class="x-label" x="${m.left + pw / 2}" y="${m.top + ph + 40 + extra}" text-anchor="middle" fill="#222">${escapeXml(o.xLabel)}</text>`);
   if (o.yLabel) {
     const cy = m.top + ph / 2;
-    out.push(`<text x="16" y="${cy}" text-anchor="middle" fill="#222" transform="rotate(-90 16 ${cy})">${escapeXml(o.yLabel)}</text>`);
+    out.push(`<text class="y-label" x="16" y="${cy}" text-anchor="middle" fill="#222" transform="rotate(-90 16 ${cy})">${escapeXml(o.yLabel)}</text>`);
   }
 
   // series
@@ -135,8 +145,15 @@ export function lineChart(o: LineChartOptions): string {
       `<polyline fill="none" stroke="${color}" stroke-width="2.5" stroke-linejoin="round"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${pts.map((p) => `${n(sx(p.x))},${n(sy(p.y))}`).join(' ')}"/>`,
     );
     for (const p of pts) {
+      const cx = n(sx(p.x));
+      if (p.lo !== undefined && p.hi !== undefined && Number.isFinite(p.lo) && Number.isFinite(p.hi)) {
+        const [y1, y2] = [n(sy(p.lo)), n(sy(p.hi))];
+        out.push(
+          `<path class="whisker" d="M${cx} ${y1}V${y2}M${n(cx - 4)} ${y1}h8M${n(cx - 4)} ${y2}h8" stroke="${color}" stroke-width="1.5" fill="none"/>`,
+        );
+      }
       out.push(
-        `<circle cx="${n(sx(p.x))}" cy="${n(sy(p.y))}" r="3.5" fill="${color}"><title>${escapeXml(`${s.name} @ ${xFormat(p.x)}: ${yFormat(p.y)}`)}</title></circle>`,
+        `<circle cx="${cx}" cy="${n(sy(p.y))}" r="3.5" fill="${color}"><title>${escapeXml(`${s.name} @ ${xFormat(p.x)}: ${yFormat(p.y)}${p.note ? ` ${p.note}` : ''}`)}</title></circle>`,
       );
     }
     out.push('</g>');
@@ -146,7 +163,7 @@ export function lineChart(o: LineChartOptions): string {
   out.push('<g class="legend">');
   legendRows.forEach((row, r) => {
     let lx = m.left;
-    const ly = m.top + ph + 62 + r * LEGEND_ROW;
+    const ly = m.top + ph + 62 + extra + r * LEGEND_ROW;
     for (const { s, i, w } of row) {
       const { color, dash } = look(s, i);
       out.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 26}" y2="${ly - 4}" stroke="${color}" stroke-width="2.5"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
