@@ -59,9 +59,19 @@ export function buildPlan(o: RunOptions, clusterType: ClusterType): Plan {
   return { phases, totalUnits };
 }
 
-/** LB entries Cilium needs for the largest step: each Service takes 1 + its endpoints. */
+/**
+ * LB-map entries one ClusterIP Service takes in Cilium: a frontend, a
+ * wildcard `<ip>:0/ANY` entry, and one per endpoint (counted on the real
+ * agent, v1.19.4: test/unit/tools/cilium-real.test.ts). The reference
+ * counted endpoints + 1 and so proposed a map ~20% too small at 4 endpoints.
+ */
+export function lbEntriesPerService(endpoints: number): number {
+  return endpoints + 2;
+}
+
+/** LB entries Cilium needs for the largest step. */
 export function lbEntriesNeeded(o: RunOptions): number {
-  return Math.max(...o.svcScaleSteps) * (o.svcEndpoints + 1);
+  return Math.max(...o.svcScaleSteps) * lbEntriesPerService(o.svcEndpoints);
 }
 
 /** The reference's sync sleep (kept only for comparison in the report: we measure instead). */

@@ -26,7 +26,7 @@
 //
 // Pure: no node: imports, no Temporal.
 
-import { ToolOutputError, reasonFromLine } from './errors';
+import { ToolOutputError, reasonFromLine, requireOutput } from './errors';
 import { binarySchema } from './inputs';
 import type { Probe } from './driver';
 
@@ -140,11 +140,17 @@ export function parseProcStatusVmRssKb(text: string): number {
   return Number(m[1]);
 }
 
-// The questions the run asks the agent (stdout, as the activities have always read it).
-const count = (argv: () => string[], kind: 'lb' | 'ct' | 'identity'): Probe<CiliumLineCount> => ({ tool: 'cilium', argv, parse: ({ stdout }) => countCiliumLines(stdout, kind) });
+// The questions the run asks the agent. `bpf lb list` and `identity list` always print a header
+// or the reserved identities: empty output is a failure. An empty conntrack table prints nothing
+// (seen on the real agent), so there only an error on stderr is one.
+const count = (argv: () => string[], kind: 'lb' | 'ct' | 'identity'): Probe<CiliumLineCount> => ({
+  tool: 'cilium',
+  argv,
+  parse: (out) => countCiliumLines(kind === 'ct' && out.stderr.trim() === '' ? out.stdout : requireOutput('cilium', out), kind),
+});
 
 /** Tunnel mode from `cilium status` (overlay or native routing). */
-export const ciliumStatus: Probe<CiliumTunnel> = { tool: 'cilium', argv: () => ciliumStatusArgs(), parse: ({ stdout }) => parseCiliumStatusTunnel(stdout) };
+export const ciliumStatus: Probe<CiliumTunnel> = { tool: 'cilium', argv: () => ciliumStatusArgs(), parse: (out) => parseCiliumStatusTunnel(requireOutput('cilium', out)) };
 /** LB map entries (`cilium bpf lb list`). */
 export const ciliumLbEntries = count(() => ciliumBpfLbListArgs(), 'lb');
 /** Conntrack entries (`cilium bpf ct list global`). */

@@ -28,6 +28,17 @@ export function reasonFromLine(line: string): string {
   return one.length > REASON_MAX ? `${one.slice(0, REASON_MAX - 1)}…` : one;
 }
 
+/**
+ * The stdout of a tool that always prints something when it works: empty
+ * means it failed, and its stderr (first line) says why. Empty output is
+ * never read as "0 rules" or "0 entries".
+ */
+export function requireOutput(tool: string, out: { stdout: string; stderr: string }): string {
+  if (out.stdout.trim() !== '') return out.stdout;
+  const said = out.stderr.split(/\r?\n/).find((l) => l.trim() !== '');
+  throw new ToolOutputError(tool, said ? reasonFromLine(said) : 'empty output');
+}
+
 /** First lines of the output, for error messages (never the whole output). */
 export function excerpt(text: string, maxChars = 300): string {
   const t = text.trim();

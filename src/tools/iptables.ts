@@ -22,7 +22,7 @@
 //
 // Pure: no node: imports, no Temporal.
 
-import { ToolOutputError, reasonFromLine } from './errors';
+import { ToolOutputError, reasonFromLine, requireOutput } from './errors';
 import { closingBracket } from './brackets';
 import type { Probe } from './driver';
 
@@ -203,12 +203,12 @@ export function parseNftKubeProxy(text: string): NftKubeProxyCounts {
 export const iptablesSave: Probe<IptablesSaveCounts> = {
   tool: 'iptables-save',
   argv: () => iptablesSaveArgs(),
-  parse: ({ stdout }) => parseIptablesSave(stdout),
+  parse: (out) => parseIptablesSave(requireOutput('iptables-save', out)),
 };
 
 /** kube-proxy's table in nftables mode (`nft list table ip kube-proxy`). */
 export const nftKubeProxy: Probe<NftKubeProxyCounts> = {
   tool: 'nft',
   argv: () => nftListKubeProxyArgs(),
-  parse: ({ stdout }) => parseNftKubeProxy(stdout),
+  parse: (out) => parseNftKubeProxy(requireOutput('nft', out)),
 };

@@ -8,7 +8,7 @@
  */
 import { condition, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RunOptions } from '../config';
-import { lbEntriesNeeded } from '../domain/plan';
+import { lbEntriesNeeded, lbEntriesPerService } from '../domain/plan';
 import type { LbMapCheck, RunResults } from '../domain/results';
 import { approveLbMapFixUpdate, type LbMapDecision } from '../shared';
 import { clusterActivities, failureReason, longActivities, settle } from './common';
@@ -80,7 +80,7 @@ export class LbMapApproval {
       }
     }
     if (!check.applied) {
-      const fits = Math.floor(current / (o.svcEndpoints + 1));
+      const fits = Math.floor(current / lbEntriesPerService(o.svcEndpoints));
       results.scale.trusted = false;
       results.scale.untrustedReason =
         `Cilium's LB map holds ${current} entries but ${needed} are needed; the fix was ${check.decision}` +

@@ -141,9 +141,9 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     const n = names(calls);
     assert.ok(n.indexOf('patchLbMapMax') < n.indexOf('rolloutRestartCilium'));
     assert.ok(n.indexOf('rolloutRestartCilium') < n.indexOf('createDummyServices'));
-    assert.equal(calls.find((c) => c.name === 'patchLbMapMax')!.input.value, 300000, '2 × 30000 × (4+1)');
+    assert.equal(calls.find((c) => c.name === 'patchLbMapMax')!.input.value, 360000, '2 × 30000 × (4 endpoints + frontend + wildcard)');
     assert.equal(result.scale.lbMap?.decision, 'auto');
-    assert.equal(result.scale.lbMap?.after, 300000);
+    assert.equal(result.scale.lbMap?.after, 360000);
     assert.equal(result.scale.trusted, true);
     // ... and puts it back as it was once the dummy Services are gone
     assert.ok(n.lastIndexOf('restoreCiliumConfig') > n.lastIndexOf('deleteNamespaces'), 'restored after cleanup');
@@ -168,7 +168,7 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 65536 }, async (start) => {
       const h = await start(input({ SVC_SCALE_STEPS: '30000', NETBENCH_SKIP: 'throughput,rps,latency,hubble,networkpolicy,metrics' }));
       const p = await eventually(async () => (await h.query(progressQuery)).pendingApproval, 30_000, 'pending approval');
-      assert.deepEqual(p, { current: 65536, needed: 150000, proposed: 300000 });
+      assert.deepEqual(p, { current: 65536, needed: 180000, proposed: 360000 });
       const ans = await h.executeUpdate(approveLbMapFixUpdate, { args: [{ approve: true, by: 'alice' }] });
       assert.equal(ans.accepted, true);
       const r = await h.result();
@@ -193,7 +193,7 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     assert.ok(!names(calls).includes('patchLbMapMax') && !names(calls).includes('rolloutRestartCilium'));
     assert.equal(result.scale.lbMap?.decision, 'declined');
     assert.equal(result.scale.trusted, false);
-    assert.match(result.scale.untrustedReason!, /holds 65536 entries but 150000 are needed; the fix was declined/);
+    assert.match(result.scale.untrustedReason!, /holds 65536 entries but 180000 are needed; the fix was declined/);
 
     await withStubWorker({}, async (start) => {
       const h = await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }));

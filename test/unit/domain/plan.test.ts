@@ -23,8 +23,8 @@ describe('plan', () => {
     assert.ok(p.phases.find((x) => x.phase === 'hubble')!.run);
     assert.equal(p.phases.find((x) => x.phase === 'rps')!.reason, 'left out by --skip');
   });
-  it('needs max step × (endpoints + 1) LB entries; the reference slept 60 s + 1 s/1000 endpoints, capped at 180 s', () => {
-    assert.equal(lbEntriesNeeded(o), 150000);
+  it('needs max step × (endpoints + 2) LB entries (frontend, wildcard, backends); the reference slept 60 s + 1 s/1000 endpoints, capped at 180 s', () => {
+    assert.equal(lbEntriesNeeded(o), 180000);
     assert.equal(referenceSyncSleepSecs(5000, 4), 80);
     assert.equal(referenceSyncSleepSecs(30000, 4), 180);
   });

@@ -42,7 +42,6 @@ describe('Cilium v1.19.4 real outputs', () => {
 
   it(
     'the LB-map capacity check counts what the real map holds: endpoints + 2 per Service',
-    { todo: 'src/domain/plan.ts lbEntriesNeeded and src/workflows/benchmark.ts "fits" count endpoints + 1 (no wildcard entry): a workflow change, left to its owner' },
     () => {
       assert.equal(lbEntriesNeeded({ svcScaleSteps: [20], svcEndpoints: 4 } as Parameters<typeof lbEntriesNeeded>[0]), 20 * 6);
     },
