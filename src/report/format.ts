@@ -7,7 +7,20 @@
  * depend on the ICU data or locale of the machine that renders it.
  */
 
+import type { ComponentMetrics } from '../domain/results';
 import { fmtNum } from '../domain/stats';
+
+/** The datapath's state after the run (report.md and report.html): each count the component metrics collected. */
+export function datapathStateRows(comp: ComponentMetrics | undefined): [string, string][] {
+  const state: [string, string][] = [];
+  if (comp?.lbEntries !== undefined) state.push(['Cilium LB entries', fmtInt(comp.lbEntries)]);
+  if (comp?.ctEntries !== undefined) state.push(['Conntrack entries', fmtInt(comp.ctEntries)]);
+  if (comp?.identities !== undefined) state.push(['Cilium identities', fmtInt(comp.identities)]);
+  if (comp?.iptablesRules !== undefined) state.push(['iptables rules', fmtInt(comp.iptablesRules)]);
+  if (comp?.ipvsRules !== undefined) state.push(['IPVS rules', fmtInt(comp.ipvsRules)]);
+  if (comp?.nftServiceIps !== undefined) state.push(['nftables service-ips elements', fmtInt(comp.nftServiceIps)]);
+  return state;
+}
 
 /** Missing value in a table cell (the measurement has no figure). */
 export const NONE = '—';

@@ -15,7 +15,7 @@ import type { Measurement, RunResults } from '../domain/results';
 import { GLANCE_AT_SCALE, isMeasurementOf, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
 import { SCALE_CHART_FILE, scaleChart } from './charts';
-import { NONE, bytesToMb, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
+import { NONE, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { clusterLabel, isCiliumType, viewSummary, type StepEntry, type SummaryView } from './summary-view';
 import { renderMarkdownTable as table, type Cell } from './table';
@@ -443,13 +443,7 @@ function resourcesSection(r: RunResults, s: SummaryView): string[] {
   }
 
   const comp = r.component;
-  const state: Cell[][] = [];
-  if (comp?.lbEntries !== undefined) state.push(['Cilium LB entries', fmtInt(comp.lbEntries)]);
-  if (comp?.ctEntries !== undefined) state.push(['Conntrack entries', fmtInt(comp.ctEntries)]);
-  if (comp?.identities !== undefined) state.push(['Cilium identities', fmtInt(comp.identities)]);
-  if (comp?.iptablesRules !== undefined) state.push(['iptables rules', fmtInt(comp.iptablesRules)]);
-  if (comp?.ipvsRules !== undefined) state.push(['IPVS rules', fmtInt(comp.ipvsRules)]);
-  if (comp?.nftServiceIps !== undefined) state.push(['nftables service-ips elements', fmtInt(comp.nftServiceIps)]);
+  const state: Cell[][] = datapathStateRows(comp);
   if (state.length) lines.push('### Datapath state', '', table(['Metric', 'Value'], state), '');
   if (comp?.failures.length) lines.push(`_${comp.failures.length} component-metric collection(s) failed; see [Failures & skipped](#failures--skipped)._`, '');
   return lines;

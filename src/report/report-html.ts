@@ -15,7 +15,7 @@ import { isMeasurementOf, scenarioById, scenariosOf, unitDigits, type Scenario, 
 import { estimate, intervalText } from '../domain/stats';
 import { barChart, type Bar } from './bars';
 import { SCALE_CURVES, scaleCurve } from './curves';
-import { NONE, bytesToMb, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
+import { NONE, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { banner, esc, figure, page, para, section, table, toc, type CellIn } from './html';
 import { clusterLabel, isCiliumType, viewSummary, type SummaryView } from './summary-view';
@@ -297,14 +297,10 @@ function resourcesSection(r: RunResults, s: SummaryView): string {
     parts.push(figure(barChart({ title: `BPF map memory: ${fmtMB(bpf.total_mb)} in ${fmtInt(bpf.map_count)} maps`, bars, xLabel: 'MB (pre-allocated for max_entries)', yLabel: 'map' })));
   }
   const comp = r.component;
-  const state: CellIn[][] = [];
-  if (s.resources.cilium_agent_rss_mb !== undefined) state.push(['Cilium Agent RSS', fmtMB(s.resources.cilium_agent_rss_mb)]);
-  if (comp?.lbEntries !== undefined) state.push(['Cilium LB entries', fmtInt(comp.lbEntries)]);
-  if (comp?.ctEntries !== undefined) state.push(['Conntrack entries', fmtInt(comp.ctEntries)]);
-  if (comp?.identities !== undefined) state.push(['Cilium identities', fmtInt(comp.identities)]);
-  if (comp?.iptablesRules !== undefined) state.push(['iptables rules', fmtInt(comp.iptablesRules)]);
-  if (comp?.ipvsRules !== undefined) state.push(['IPVS rules', fmtInt(comp.ipvsRules)]);
-  if (comp?.nftServiceIps !== undefined) state.push(['nftables service-ips elements', fmtInt(comp.nftServiceIps)]);
+  const state: CellIn[][] = [
+    ...(s.resources.cilium_agent_rss_mb !== undefined ? [['Cilium Agent RSS', fmtMB(s.resources.cilium_agent_rss_mb)]] : []),
+    ...datapathStateRows(comp),
+  ];
   if (state.length) parts.push('<h3>Datapath state</h3>', table(['Metric', 'Value'], state, [1]));
   return section('resources', '6. Resources', ...parts);
 }
