@@ -1,22 +1,31 @@
 /**
- * `netbench compare DIR...`: the article's side-by-side "At a glance" table
- * (with a Winner column) from finished run directories; writes compare.md
- * and its chart into --out (default: the current directory).
+ * `netbench compare RUN...`: the article's side-by-side "At a glance" table
+ * (with a Winner column and how far each run is behind it), the Service-scale
+ * curves of all runs and where they cross, from any runs: netbench run
+ * directories, the reference script's result directories, or either's
+ * benchmark-summary.json (both of the reference's formats), mixed. Prints the
+ * table and the crossings; writes compare.md and compare.html into --out.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildSummary } from '../domain/summary';
-import { compareRuns, COMPARE_CHART_FILE } from '../report/compare';
-import { loadRun, nameRuns, RESULTS_FILE } from '../report/files';
+import { compareRuns } from '../report/compare';
+import { COMPARE_FILES, loadAnyRun, nameRuns, RESULTS_FILE, writeComparison } from '../report/files';
 
-export const COMPARE_HELP = `netbench compare DIR... : side-by-side "At a glance" table of finished runs (one column per run, a Winner column)
+export const COMPARE_HELP = `netbench compare RUN... : side-by-side "At a glance" table of finished runs (one column per run, a Winner column),
+their Service-scale curves overlaid and every crossing named
 
-Each DIR is a run directory (it holds ${RESULTS_FILE}). Columns are named after the cluster type
-(iptables, Cilium Native, ...) unless named explicitly as NAME=DIR.
+Each RUN is one of:
+  - a netbench run directory (it holds ${RESULTS_FILE})
+  - a result directory of the reference script (network-benchmark.sh; it holds benchmark-summary.json)
+  - a benchmark-summary.json file (the reference's current or older single-step format, or netbench's)
+mixed freely. Columns are named after the cluster type (iptables, Cilium Native, ...) unless named
+explicitly as NAME=RUN.
+
+A winner only where the difference is larger than the noise: non-overlapping 95% intervals when both
+runs have 2 or more rounds, else a difference beyond --tolerance; otherwise "Tie".
 
 Options:
-  --out DIR              where to write compare.md and ${COMPARE_CHART_FILE} (default: .)
+  --out DIR              where to write ${COMPARE_FILES.markdown}, ${COMPARE_FILES.html} and ${COMPARE_FILES.chart} (default: .)
   --tolerance PCT        single-sample figures within PCT percent tie (default 5)
   -h, --help             this help
 `;
@@ -27,22 +36,18 @@ export async function compareMain(argv: string[]): Promise<number> {
     process.stdout.write(COMPARE_HELP);
     return 0;
   }
-  if (positionals.length < 2) throw Object.assign(new Error('compare needs at least two run directories'), { usage: true });
+  if (positionals.length < 2) throw Object.assign(new Error('compare needs at least two run directories (or benchmark-summary.json files)'), { usage: true });
   const tolerance = values.tolerance === undefined ? undefined : Number(values.tolerance);
   if (tolerance !== undefined && !(tolerance >= 0)) throw Object.assign(new Error(`--tolerance must be a non-negative number, not "${values.tolerance}"`), { usage: true });
   const runs = nameRuns(
     positionals.map((p) => {
       const m = /^([^=]+)=(.+)$/.exec(p);
-      const results = loadRun(m ? m[2] : p);
-      return { name: m?.[1], results, summary: buildSummary(results) };
+      return { ...loadAnyRun(m ? m[2] : p), name: m?.[1] };
     }),
   );
   const c = compareRuns(runs, { tolerancePct: tolerance, color: !!process.stdout.isTTY });
   process.stdout.write(c.terminal + '\n');
-  const out = path.resolve(values.out ?? '.');
-  await mkdir(out, { recursive: true });
-  await writeFile(path.join(out, 'compare.md'), c.markdown);
-  if (c.scaleChartSvg) await writeFile(path.join(out, COMPARE_CHART_FILE), c.scaleChartSvg);
-  process.stdout.write(`wrote ${path.join(out, 'compare.md')}${c.scaleChartSvg ? ` and ${COMPARE_CHART_FILE}` : ''}\n`);
+  const written = await writeComparison(path.resolve(values.out ?? '.'), c);
+  process.stdout.write(`wrote ${written.join(', ')}\n`);
   return 0;
 }

@@ -10,9 +10,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResults } from '../domain/results';
 import { buildSummary, summaryJson } from '../domain/summary';
-import { compareRuns, defaultRunName, COMPARE_CHART_FILE, type CompareRun } from './compare';
+import { compareRuns, defaultRunName, COMPARE_CHART_FILE, type CompareRun, type Comparison } from './compare';
 import { renderReportMarkdown } from './markdown';
 import { renderReportHtml } from './report-html';
+import { viewSummary } from './summary-view';
 import { parseContextYaml, readReferenceSummary, type ReferenceFormat } from './reference';
 
 export const RESULTS_FILE = 'netbench-results.json';
@@ -109,27 +110,39 @@ export function loadAnyRun(p: string): LoadedRun {
 }
 
 /** Unique column names: the cluster label, disambiguated by context when two runs share it. */
-export function nameRuns(runs: { results: RunResults; summary: Record<string, unknown>; name?: string }[]): CompareRun[] {
+export function nameRuns(runs: { results?: RunResults; summary: Record<string, unknown>; name?: string; origin?: string }[]): CompareRun[] {
   const base = runs.map((r) => r.name ?? defaultRunName(r));
   return runs.map((r, i) => {
     const dup = base.filter((b) => b === base[i]).length > 1;
-    const ctx = r.results.cluster?.contextName ?? `run ${i + 1}`;
-    return { name: r.name ?? (dup ? `${base[i]} (${ctx}${base.slice(0, i).filter((b) => b === base[i]).length ? ` #${i + 1}` : ''})` : base[i]), results: r.results, summary: r.summary };
+    const ctx = r.results?.cluster?.contextName ?? viewSummary(r.summary).cluster.cluster_name ?? `run ${i + 1}`;
+    return {
+      name: r.name ?? (dup ? `${base[i]} (${ctx}${base.slice(0, i).filter((b) => b === base[i]).length ? ` #${i + 1}` : ''})` : base[i]),
+      ...(r.results ? { results: r.results } : {}),
+      summary: r.summary,
+      ...(r.origin ? { origin: r.origin } : {}),
+    };
   });
 }
 
-/** The side-by-side comparison of finished runs read from their run directories: compare.md (+ its chart) in outputDir. */
-export async function writeComparisonFiles(outputDir: string, dirs: string[]): Promise<string> {
-  const runs = nameRuns(
-    dirs.map((dir) => {
-      const results = loadRun(dir);
-      return { name: undefined, results, summary: buildSummary(results) };
-    }),
-  );
-  const c = compareRuns(runs);
+/** File names of a comparison in its output directory. */
+export const COMPARE_FILES = { markdown: 'compare.md', html: 'compare.html', chart: COMPARE_CHART_FILE } as const;
+
+/** A comparison's files (compare.md, compare.html, the Markdown's chart) in `outputDir`; the paths written. */
+export async function writeComparison(outputDir: string, c: Comparison): Promise<string[]> {
   await mkdir(outputDir, { recursive: true });
-  const file = path.join(outputDir, 'compare.md');
-  await writeFile(file, c.markdown);
-  if (c.scaleChartSvg) await writeFile(path.join(outputDir, COMPARE_CHART_FILE), c.scaleChartSvg);
-  return file;
+  const files: [string, string | undefined][] = [[COMPARE_FILES.markdown, c.markdown], [COMPARE_FILES.html, c.html], [COMPARE_FILES.chart, c.scaleChartSvg]];
+  const written: string[] = [];
+  for (const [name, content] of files) {
+    if (content === undefined) continue;
+    await writeFile(path.join(outputDir, name), content);
+    written.push(path.join(outputDir, name));
+  }
+  return written;
+}
+
+/** The side-by-side comparison of finished runs (any run loadAnyRun reads): compare.md, compare.html (+ the Markdown's chart) in outputDir. */
+export async function writeComparisonFiles(outputDir: string, dirs: string[]): Promise<string> {
+  const c = compareRuns(nameRuns(dirs.map((dir) => loadAnyRun(dir))));
+  await writeComparison(outputDir, c);
+  return path.join(outputDir, COMPARE_FILES.markdown);
 }

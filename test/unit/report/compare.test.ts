@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { RunResults } from '../../../src/domain/results';
 import { buildSummary } from '../../../src/domain/summary';
 import { compareRuns, judgeRow, type CompareRun } from '../../../src/report/compare';
 import type { GlanceRow } from '../../../src/report/glance';
@@ -12,7 +13,7 @@ import { stripAnsi } from '../../../src/report/table';
 import { A, B, C, makeRun, type ClusterFigures } from '../../support/report-fixtures';
 import { assertWellFormedSvg } from '../../support/svg-check';
 
-const run = (name: string, f: ClusterFigures, o: Parameters<typeof makeRun>[1] = {}): CompareRun => {
+const run = (name: string, f: ClusterFigures, o: Parameters<typeof makeRun>[1] = {}): CompareRun & { results: RunResults } => {
   const results = makeRun(f, o);
   return { name, results, summary: buildSummary(results) };
 };
@@ -56,13 +57,14 @@ describe('compareRuns', () => {
   it('renders Markdown and terminal tables with one column per run and a Winner column', () => {
     const cmp = compareRuns(article());
     assert.ok(cmp.markdown.includes('| Dimension | iptables | Cilium Native | Cilium Overlay | Winner |'));
-    assert.ok(cmp.markdown.includes('| RPS short conn (c64, small) | 31,365 | 13,826 | 14,193 | iptables (+2.2x) |'));
+    // every run but the winner says how far behind it is
+    assert.ok(cmp.markdown.includes('| RPS short conn (c64, small) | 31,365 | 13,826 (55.9% behind) | 14,193 (54.7% behind) | iptables (+2.2x) |'));
     assert.ok(cmp.markdown.includes('| L7 NetworkPolicy overhead | N/A | -86.1% | -88.7% | Tie |'));
     assert.ok(cmp.markdown.includes('| 30,000 | 9,057 (-71.1%) | 10,286 (-25.6%) | 12,879 (-9.3%) |'), 'short-connection scale table');
     assert.ok(cmp.markdown.includes('| Network solution | kubeproxy-iptables | cilium-native | cilium-overlay |'));
     const term = cmp.terminal;
     assert.equal(term, stripAnsi(term));
-    assert.match(term, /│ RPS keepalive \(c64\) +│ +115,434 │ +100,416 │ +100,955 │ iptables \(\+14%\) +│/);
+    assert.match(term, /│ RPS keepalive \(c64\) +│ +115,434 │ +100,416 \(13\.0% behind\) │ +100,955 \(12\.5% behind\) │ iptables \(\+14%\) +│/);
     assert.ok(stripAnsi(compareRuns(article(), { color: true }).terminal) === term);
   });
 
@@ -121,9 +123,44 @@ describe('compareRuns', () => {
     const cmp = compareRuns([run('iptables', A), c]);
     assert.deepEqual(cmp.steps, [5000, 20000, 30000]);
     assert.ok(!cmp.rows.some((r) => r.label === 'Short-conn RPS @10000 svc'));
-    assert.ok(cmp.markdown.includes('| Short-conn RPS @30000 svc | 9,057 | 12,879 † |'));
+    assert.ok(cmp.markdown.includes('| Short-conn RPS @30000 svc | 9,057 (29.7% behind) | 12,879 † |'));
     assert.ok(cmp.markdown.includes('† Cilium Overlay: large-scale results untrusted — LB-map fix declined.'));
     assert.ok(cmp.markdown.includes('| 10,000 | 17,261 (-45.0%) | — |'), 'the per-step table still lists every step');
+  });
+});
+
+describe('crossings and compare.html', () => {
+  it("names the article's crossings in words, in the terminal and in compare.md", () => {
+    const cmp = compareRuns(article());
+    const short = cmp.crossings.filter((c) => c.curve === 'svc_short_c64').map((c) => c.text);
+    assert.deepEqual(short, [
+      "iptables short-conn RPS falls below Cilium Overlay's between 10,000 and 20,000 Services, at about 19,600 by linear interpolation",
+      "iptables short-conn RPS falls below Cilium Native's between 20,000 and 30,000 Services, at about 24,700 by linear interpolation",
+    ]);
+    assert.ok(cmp.markdown.includes(`## Crossings\n\n- ${short[0]}.`));
+    assert.ok(cmp.terminal.includes(`── Crossings ──\n    ${short[0]}.`));
+    // keepalive RPS: the article's curves keep their order
+    assert.deepEqual(cmp.crossings.filter((c) => c.curve === 'svc_c64'), []);
+  });
+
+  it('says so when no curve crosses', () => {
+    const cmp = compareRuns([run('Cilium Native', B), run('Cilium Overlay', C)]);
+    const short = cmp.crossings.filter((c) => c.curve === 'svc_short_c64');
+    assert.deepEqual(short, []);
+  });
+
+  it('writes a self-contained compare.html: tables, one overlaid chart per scale curve, the crossings', () => {
+    const { html, crossings } = compareRuns(article());
+    assert.match(html, /^<!doctype html>/);
+    assert.ok(!/<script|<link|@import|url\(http|src="http/i.test(html), 'nothing loaded from anywhere');
+    const charts = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+    assert.equal(charts.length, 3, 'short-conn RPS, keepalive RPS, TCP_CRR p99');
+    for (const svg of charts) {
+      assertWellFormedSvg(svg);
+      assert.equal((svg.match(/<g class="series"/g) ?? []).length, 3);
+    }
+    for (const c of crossings) assert.ok(html.includes(c.text.replace(/'/g, '&apos;')), c.text);
+    assert.ok(html.includes('<td class="win">iptables (+2.2x)</td>'));
   });
 });
 
