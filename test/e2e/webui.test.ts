@@ -24,7 +24,7 @@ import { resolveConfig } from '../../src/config';
 import { runStart } from '../../src/cli/run-input';
 import { buildPlan } from '../../src/domain/plan';
 import type { RunResults } from '../../src/domain/results';
-import { SA } from '../../src/shared';
+import { SA, WORKFLOW } from '../../src/shared';
 import { builtBinary, repoRoot } from '../support/binaries';
 import { artifactPath, launchChromium, screenshot, type LaunchedChromium } from '../support/browser';
 import { startTestLab, type TestLab } from '../support/lab';
@@ -79,6 +79,7 @@ before(async () => {
     blocked.push(route.request().url());
     return route.abort();
   });
+  await startRuns();
 });
 
 after(async () => {
@@ -89,6 +90,39 @@ after(async () => {
   await env?.teardown();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * A worker for the lab, a short lab run, and a run of another cluster (the
+ * same workflow type and shape, which must not pass the filter; its queue has
+ * no worker, so it stays Running until after() terminates it). Started once
+ * for all tests, so each test also runs alone (--test-name-pattern).
+ */
+async function startRuns(): Promise<void> {
+  worker = spawn(path.join(repoRoot, 'bin/netbench'), ['worker', '--address', env.address, '--task-queue', queue], {
+    env: { ...process.env, KUBECONFIG: lab.info.kubeconfigPath, KUBE_CONTEXT: lab.info.context },
+    stdio: ['ignore', 'ignore', process.env.E2E_VERBOSE ? 'inherit' : 'ignore'],
+  });
+  const config = resolveConfig({
+    env: {
+      SVC_SCALE_STEPS: '30', IPERF_DURATION: '1', FORTIO_DURATION: '1', ROUNDS: '1', ROUND_SLEEP: '0', SETTLE_FACTOR: '0',
+      METRICS_SAMPLES: '1', METRICS_SETTLE_SECS: '0', KUBECTL_TIMEOUT: '30', NETBENCH_SKIP: 'throughput,latency', NETBENCH_TASK_QUEUE: queue,
+    },
+    flags: { dir },
+  });
+  const lab_ = runStart(config, lab.info.context, true);
+  staticSummary = lab_.start.staticSummary;
+  run = await env.client.workflow.start(WORKFLOW.benchmarkRun, { ...lab_.start, workflowId: runId });
+  // another cluster's run: stays Running (no worker on its queue), filtered out of the lab's list
+  const other = runStart({ ...config, taskQueue: `${queue}-nobody` }, otherCluster, true);
+  distractor = await env.client.workflow.start(WORKFLOW.benchmarkRun, { ...other.start, workflowId: distractorId });
+}
+
+/** The run list filtered by the lab's cluster (the UI takes a visibility query in its `query` URL parameter). */
+async function openFilteredList(): Promise<void> {
+  const query = `NetbenchCluster="${lab.info.context}"`;
+  await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+  await untilShown('the lab run in the filtered list', visible(runId));
+}
 
 /** Runs a UI step; on failure keeps a screenshot and the page's text as evidence. */
 async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -138,29 +172,10 @@ async function currentDetails(): Promise<string> {
 }
 
 describe('the Temporal Web UI on a lab run (headless Chromium, real everything)', () => {
-  it('starts a short lab run with its search attributes, static summary and details, plus a run of another cluster', async () => {
-    worker = spawn(path.join(repoRoot, 'bin/netbench'), ['worker', '--address', env.address, '--task-queue', queue], {
-      env: { ...process.env, KUBECONFIG: lab.info.kubeconfigPath, KUBE_CONTEXT: lab.info.context },
-      stdio: ['ignore', 'ignore', process.env.E2E_VERBOSE ? 'inherit' : 'ignore'],
-    });
-    const config = resolveConfig({
-      env: {
-        SVC_SCALE_STEPS: '30', IPERF_DURATION: '1', FORTIO_DURATION: '1', ROUNDS: '1', ROUND_SLEEP: '0', SETTLE_FACTOR: '0',
-        METRICS_SAMPLES: '1', METRICS_SETTLE_SECS: '0', KUBECTL_TIMEOUT: '30', NETBENCH_SKIP: 'throughput,latency', NETBENCH_TASK_QUEUE: queue,
-      },
-      flags: { dir },
-    });
-    const lab_ = runStart(config, lab.info.context, true);
-    staticSummary = lab_.start.staticSummary;
-    run = await env.client.workflow.start('benchmarkRun', { ...lab_.start, workflowId: runId });
-
-    // Another cluster's run, the same workflow type and shape: it must not pass the filter.
-    // Its queue has no worker, so it just stays Running until after() terminates it.
-    const other = runStart({ ...config, taskQueue: `${queue}-nobody` }, otherCluster, true);
-    distractor = await env.client.workflow.start('benchmarkRun', { ...other.start, workflowId: distractorId });
-
+  it('starts a short lab run with its search attributes, plus a run of another cluster', async () => {
     const desc = await run.describe();
     assert.equal(desc.typedSearchAttributes.get(SA.cluster), lab.info.context);
+    assert.equal((await distractor!.describe()).typedSearchAttributes.get(SA.cluster), otherCluster);
   });
 
   it('lists both runs unfiltered, and only the lab run when filtered by NetbenchCluster', async () => {
@@ -169,10 +184,7 @@ describe('the Temporal Web UI on a lab run (headless Chromium, real everything)'
       await untilShown('both runs in the unfiltered list', async () => (await visible(runId)()) && (await visible(distractorId)()));
     });
     await step('list-filtered', async () => {
-      // The UI's list page takes a visibility query in its `query` URL parameter (and shows it as a filter chip).
-      const query = `NetbenchCluster="${lab.info.context}"`;
-      await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
-      await untilShown('the lab run in the filtered list', visible(runId));
+      await openFilteredList();
       await page.getByText(`"${lab.info.context}"`).first().waitFor({ state: 'visible' }); // the filter chip
       assert.equal(await page.getByText(distractorId).count(), 0, 'the other cluster\'s run is filtered out');
       await screenshot(page, 'webui-list.png');
@@ -181,6 +193,7 @@ describe('the Temporal Web UI on a lab run (headless Chromium, real everything)'
 
   it('opens the run: its summary, static details, current details (while running and after completion) and search attributes', async () => {
     await step('open-run', async () => {
+      await openFilteredList();
       await page.getByRole('link', { name: runId }).first().click();
       await page.waitForURL(new RegExp(`/workflows/${runId}/`));
       // the static summary is recorded on the start event and shown in the history
