@@ -20,6 +20,7 @@ import { Worker } from '@temporalio/worker';
 import { labDown, labUp } from '../lab/lab';
 import { resolveConfig } from '../src/config';
 import { canonicalId } from '../src/domain/scenarios';
+import { WORKFLOW } from '../src/shared';
 import { runStart } from '../src/cli/run-input';
 import { createActivities } from '../src/activities';
 import { loadKubeConfig, makeKubeClients } from '../src/kube/client';
@@ -53,7 +54,7 @@ try {
     const started = Date.now();
     console.error(`[pivot] ${mode}: steps ${values.steps}, ${values.seconds} s per tool run, ${values.rounds} rounds`);
     const r = (await worker.runUntil(async () => {
-      const h = await env.client.workflow.start('benchmarkRun', { ...start, workflowId: `pivot-${mode}-${randomUUID()}` });
+      const h = await env.client.workflow.start(WORKFLOW.benchmarkRun, { ...start, workflowId: `pivot-${mode}-${randomUUID()}` });
       return h.result();
     })) as RunResults;
     await kube.close();
