@@ -6,6 +6,8 @@
  *   netbench approve|decline ID         answer the Cilium LB-map fix
  *   netbench cancel ID                  cancel (cleanup still runs)
  *   netbench result ID [--dir DIR]      write summary and report of a finished run
+ *   netbench compare RUN...             runs side by side (netbench or reference results)
+ *   netbench export RUN --format F      every measurement as CSV or JSON rows
  *   netbench worker [options]           run a worker
  *   netbench lab up|down|status|shape   the local lab cluster
  *
@@ -36,7 +38,9 @@ Commands:
   result ID          write benchmark-summary.json and report.md of a finished run, print the summary
   list               runs from Temporal visibility, filtered by cluster, type, status, date (netbench list --help)
   schedule ...       nightly runs on a Temporal Schedule: create|list|describe|pause|unpause|trigger|delete
-  compare DIR...     side-by-side "At a glance" table of finished run directories, with a Winner column
+  compare RUN...     side-by-side "At a glance" table (Winner column), overlaid scale curves and their crossings, of netbench
+                     run directories, the reference script's result directories or benchmark-summary.json files, mixed
+  export RUN         every measurement of a run as one row: --format csv|json (netbench export --help)
   worker             run a netbench worker for one cluster (netbench worker --help)
   setup-namespace    register netbench's search attributes on a Temporal namespace (idempotent)
   lab up|down|status|shape  the local lab: a real control plane, kwok nodes and a kube-proxy datapath on this machine
@@ -94,6 +98,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'compare': {
         const { compareMain } = await import('./cli/compare');
         return await compareMain(rest);
+      }
+      case 'export': {
+        const { exportMain } = await import('./cli/export');
+        return await exportMain(rest);
       }
       case 'dev-server': {
         const { devServerMain } = await import('./cli/devserver');
