@@ -240,6 +240,12 @@ export function resolveConfig(src: ConfigSources): Config {
   return out as unknown as Config;
 }
 
+/** `{date}` / `{datetime}` in the output directory (scheduled runs) become the run's start time, UTC. */
+export function datedDir(dir: string, start: Date): string {
+  const iso = start.toISOString();
+  return dir.replaceAll('{date}', iso.slice(0, 10)).replaceAll('{datetime}', `${iso.slice(0, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`);
+}
+
 /** The reference's rule for the default output directory name. */
 export function safeDirName(context: string): string {
   const s = context.replace(/[^A-Za-z0-9._-]/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');

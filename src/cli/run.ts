@@ -4,15 +4,16 @@
  */
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ConfigError, paramsHelp, safeDirName, toRunOptions, type Config } from '../config';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { ConfigError, datedDir, paramsHelp, safeDirName, toRunOptions, type Config } from '../config';
 import type { RunResults } from '../domain/results';
 import { buildSummary } from '../domain/summary';
 import { loadKubeConfig } from '../kube/client';
 import { compareRuns } from '../report/compare';
-import { nameRuns, writeRunFiles } from '../report/files';
+import { loadRun, nameRuns, writeRunFiles } from '../report/files';
 import { renderSummaryTable } from '../report/terminal';
 import { childRunId, clusterTaskQueue, compareProgressQuery, progressQuery, WORKFLOW } from '../shared';
-import type { benchmarkRun } from '../workflows/benchmark';
+import type { BenchmarkInput, benchmarkRun } from '../workflows/benchmark';
 import type { compareClusters, CompareClustersResult } from '../workflows/compare';
 import { connect, missingSearchAttributes, temporalFlagOptions, temporalTargetFrom, workflowUrl, type TemporalTarget } from './connect';
 import { follow } from './progress';
@@ -142,12 +143,7 @@ export async function finish(handle: WorkflowHandle, t: TemporalTarget): Promise
       );
     }
     process.stdout.write(`\n${renderSummaryTable(buildSummary(results), { color: !!process.stdout.isTTY })}\n`);
-    for (const u of (results.undo ?? []).filter((x) => !x.ok)) {
-      process.stderr.write(`⚠ NOT UNDONE: ${u.what}: ${u.reason}\n  do it by hand: ${u.manual}\n`);
-    }
-    if (results.cleanup && !results.cleanup.done && !results.cleanup.skipped) {
-      process.stderr.write(`⚠ cleanup failed: ${results.cleanup.reason}\n  do it by hand: kubectl delete namespace ${results.options.ns} ${results.options.scaleNamespace} (only if netbench created them)\n`);
-    }
+    warnLeftovers(results);
     process.stdout.write(`Results: ${results.outputDir}\n  summary: ${path.join(results.outputDir, 'benchmark-summary.json')}\n  report:  ${path.join(results.outputDir, 'report.md')}\n`);
     return 0;
   }
@@ -157,6 +153,37 @@ export async function finish(handle: WorkflowHandle, t: TemporalTarget): Promise
     const cause = (err as { cause?: Error }).cause;
     process.stderr.write(`run ${handle.workflowId} ended ${status}: ${cause?.message ?? (err as Error).message}\n  Web UI: ${workflowUrl(t, handle.workflowId)}\n`);
   }
+  // A failed or cancelled run has no result, but its worker wrote what it measured and what it undid.
+  const written = await writtenResults(handle);
+  if (written) {
+    warnLeftovers(written);
+    process.stderr.write(`what it measured: ${path.join(written.outputDir, 'report.md')}${status === 'CANCELLED' ? '' : `; continue it with: netbench resume ${handle.workflowId}`}\n`);
+  }
   return 1;
 }
 
+/** Loud: what the run could not put back or clean up, with what to do by hand. */
+export function warnLeftovers(results: RunResults): void {
+  for (const u of (results.undo ?? []).filter((x) => !x.ok)) {
+    process.stderr.write(`⚠ NOT UNDONE: ${u.what}: ${u.reason}\n  do it by hand: ${u.manual}\n`);
+  }
+  if (results.cleanup && !results.cleanup.done && !results.cleanup.skipped) {
+    process.stderr.write(`⚠ cleanup failed: ${results.cleanup.reason}\n  do it by hand: kubectl delete namespace ${results.options.ns} ${results.options.scaleNamespace} (only if netbench created them)\n`);
+  }
+}
+
+/** The results file the worker wrote for this run, when it is on this machine (undefined otherwise). */
+async function writtenResults(handle: WorkflowHandle): Promise<RunResults | undefined> {
+  try {
+    const history = await handle.fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const input = started?.input?.payloads?.[0] ? (defaultPayloadConverter.fromPayload(started.input.payloads[0] as never) as BenchmarkInput) : undefined;
+    const startTime = (await handle.describe()).startTime;
+    if (!input) return undefined;
+    const dir = datedDir(input.outputDir, startTime);
+    const r = loadRun(dir);
+    return r.workflowId === handle.workflowId ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -12,7 +12,7 @@
  * counts, cursors and parsed figures only.
  */
 import { ApplicationFailure, CancellationScope, executeChild, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
-import type { PhaseName, RunOptions } from '../config';
+import { datedDir, type PhaseName, type RunOptions } from '../config';
 import { buildPlan, isCilium, roundsOf, scenariosOf, type Plan } from '../domain/plan';
 import type { ClusterFacts, Measurement, PhaseRecord, RunResults } from '../domain/results';
 import { AdoptedWork } from '../domain/resume';
@@ -36,11 +36,6 @@ export interface BenchmarkInput {
   resume?: { fromWorkflowId: string };
 }
 
-/** `{date}` / `{datetime}` in the output directory (scheduled runs) become the run's start time, UTC. */
-export function datedDir(dir: string, start: Date): string {
-  const iso = start.toISOString();
-  return dir.replaceAll('{date}', iso.slice(0, 10)).replaceAll('{datetime}', `${iso.slice(0, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`);
-}
 
 /** The component whose resources the run samples: the Cilium agent or kube-proxy. */
 function datapathComponent(cluster: ClusterFacts) {
