@@ -10,7 +10,7 @@ import { Context } from '@temporalio/activity';
 import { CoreV1Api, Metrics, type KubeConfig } from '@kubernetes/client-node';
 import { cpuMillicores, memoryMiB } from '../domain/quantity';
 import type { ComponentMetrics, ProxyMode, ResourceStats } from '../domain/results';
-import { pyRound } from '../domain/stats';
+import { mean, pyRound } from '../domain/stats';
 import { bpftoolMaps } from '../tools/bpftool';
 import { agentRssKb, ciliumCtEntries, ciliumIdentities, ciliumLbEntries, type CiliumLineCount } from '../tools/cilium';
 import type { Probe } from '../tools/driver';
@@ -32,12 +32,11 @@ export function resourceStats(component: ResourceStats['component'], rows: Sampl
   if (!rows.length) return undefined;
   const cpu = rows.map((r) => r.cpuM);
   const mem = rows.map((r) => r.memMiB);
-  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     component,
-    avgCpuM: avg(cpu),
+    avgCpuM: mean(cpu),
     maxCpuM: Math.max(...cpu),
-    avgMemMb: avg(mem),
+    avgMemMb: mean(mem),
     maxMemMb: Math.max(...mem),
     podsSampled: new Set(rows.map((r) => r.pod)).size,
     samples: rows.length,

@@ -6,19 +6,20 @@
  */
 import type { Measurement, RunResults, ScaleStepResult } from './results';
 import { isMeasurementOf, SCALE_SCENARIOS, scenariosOf, type Scenario } from './scenarios';
-import { changePct, estimate, pyInt, pyRound } from './stats';
+import { changePct, estimate, mean, pyInt, pyRound } from './stats';
 
 type Obj = Record<string, unknown>;
 
 const okValues = (ms: Measurement[], scenario: string, step?: number) =>
   ms.filter((m) => isMeasurementOf(m, scenario, step) && m.ok && typeof m.value === 'number').map((m) => m.value as number);
 
-const avgInt = (xs: number[]) => (xs.length ? pyInt(xs.reduce((a, b) => a + b, 0) / xs.length) : undefined);
+/** The reference's average of rounds: the mean, truncated. */
+const avgInt = (xs: number[]) => (xs.length ? pyInt(mean(xs)) : undefined);
 
 function throughputEntry(ms: Measurement[], id: string): Obj | undefined {
   const vals = okValues(ms, id).map((v) => pyRound(v, 2));
   if (!vals.length) return undefined;
-  return { gbps: vals, avg: pyRound(vals.reduce((a, b) => a + b, 0) / vals.length, 2) };
+  return { gbps: vals, avg: pyRound(mean(vals), 2) };
 }
 
 function rpsEntry(ms: Measurement[], id: string, step?: number): Obj | undefined {
