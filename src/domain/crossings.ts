@@ -80,8 +80,8 @@ export function allCrossings(curves: readonly Curve[], better: 'higher' | 'lower
 /** "10,000 Services", or "the small-scale baseline" for 0. */
 const servicesText = (x: number) => (x === 0 ? 'the small-scale baseline' : `${fmtNum(x)} Services`);
 
-/** The estimate as a person would say it: to the nearest 100 when the bracket spans 1,000 or more. */
-const about = (c: Crossing) => fmtNum(c.to - c.from >= 1000 ? Math.round(c.at / 100) * 100 : Math.round(c.at));
+/** The estimate as a person would say it ("19,600"): to the nearest 100 when the bracket spans 1,000 or more; exact crossings as measured. */
+export const about = (c: Crossing): string => fmtNum(c.exact ? c.at : c.to - c.from >= 1000 ? Math.round(c.at / 100) * 100 : Math.round(c.at));
 
 /**
  * A crossing in words, e.g. "iptables short-connection RPS falls below

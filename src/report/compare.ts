@@ -22,7 +22,7 @@
  * of all runs are overlaid (compare.html) and every crossing is named in
  * words (domain/crossings.ts).
  */
-import { allCrossings, crossingText, type Crossing } from '../domain/crossings';
+import { about, allCrossings, crossingText, type Crossing } from '../domain/crossings';
 import type { RunResults } from '../domain/results';
 import { GLANCE_AT_SCALE, unitDigits } from '../domain/scenarios';
 import { beyondNoise, changePct, fmtNum } from '../domain/stats';
@@ -271,7 +271,7 @@ export function compareRuns(runs: CompareRun[], opts: CompareOptions = {}): Comp
     terminal: term.join('\n').replace(/\n+$/, ''),
     ...(scaleChartSvg ? { scaleChartSvg } : {}),
     crossings,
-    html: compareHtml({ names, envRows, rows, glanceCell: cellBase, notes, curves: measuredCurves, crossingLines, scaleRows: allSteps.length ? scaleRows : [] }),
+    html: compareHtml({ names, envRows, rows, glanceCell: cellBase, notes, curves: measuredCurves, crossings, crossingLines, scaleRows: allSteps.length ? scaleRows : [] }),
   };
 }
 
@@ -290,6 +290,7 @@ function compareHtml(o: {
   glanceCell: (row: ComparedRow, i: number) => string;
   notes: string[];
   curves: { def: (typeof SCALE_CURVES)[number]; perRun: CurvePointView[][] }[];
+  crossings: NamedCrossing[];
   crossingLines: string[];
   scaleRows: Cell[][];
 }): string {
@@ -315,10 +316,11 @@ function compareHtml(o: {
       yFormat: (v) => fmtNum(v, def.unit === 'ms' ? 2 : 0),
       width: 960,
       height: 400,
+      markers: o.crossings.filter((c) => c.curve === def.id).map((c) => ({ x: c.crossing.at, label: `${c.crossing.winner} overtakes ${c.crossing.loser} ≈ ${about(c.crossing)}` })),
     });
     return figure(svg, 'Whiskers: 95% interval across rounds (netbench runs with 2 or more rounds); the reference\'s summaries keep no per-step rounds.');
   });
-  const header = ['<header>', `<h1>${esc(title)}</h1>`, para(`${o.names.length} runs side by side; a winner only where the difference is larger than the noise.`, 'meta'), toc([['environment', 'Test environment'], ['glance', 'At a glance'], ['scale', 'Service scale'], ['crossings', 'Crossings']]), '</header>'].join('\n');
+  const header = ['<header>', `<h1>${esc(title)}</h1>`, para(`${o.names.length} runs side by side; a winner only where the difference is larger than the noise.`, 'meta'), toc([['environment', 'Test environment'], ['glance', 'At a glance'], ['crossings', 'Crossings'], ['scale', 'Service scale']]), '</header>'].join('\n');
   const asCells = (rows: Cell[][]) => rows.map((r) => r.map((c) => String(c)));
   return page({
     title: `netbench: ${title}`,
@@ -326,13 +328,13 @@ function compareHtml(o: {
     sections: [
       section('environment', 'Test environment', htmlTable(['Item', ...o.names], asCells(o.envRows))),
       section('glance', 'At a glance', glance, `<ul class="note">${o.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`),
+      section('crossings', 'Crossings', o.crossingLines.length ? `<ul class="crossings">${o.crossingLines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : para('No scale curves to cross.', 'note')),
       section(
         'scale',
         'Service scale',
         charts.length ? charts.join('\n') : para('Fewer than two runs measured Service-scale steps: no curves to overlay.', 'note'),
         o.scaleRows.length ? '<h3>Short-connection RPS by Service count</h3>' + htmlTable(['Service count', ...o.names], asCells(o.scaleRows), o.names.map((_, i) => i + 1).concat(0)) : '',
       ),
-      section('crossings', 'Crossings', o.crossingLines.length ? `<ul class="crossings">${o.crossingLines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : para('No scale curves to cross.', 'note')),
     ],
     footer: esc('netbench compare. Crossings: where two runs\' curves change order between Service counts both measured, located by linear interpolation of their difference.'),
   });

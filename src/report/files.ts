@@ -114,9 +114,12 @@ export function nameRuns(runs: { results?: RunResults; summary: Record<string, u
   const base = runs.map((r) => r.name ?? defaultRunName(r));
   return runs.map((r, i) => {
     const dup = base.filter((b) => b === base[i]).length > 1;
-    const ctx = r.results?.cluster?.contextName ?? viewSummary(r.summary).cluster.cluster_name ?? `run ${i + 1}`;
+    const ctxOf = (j: number) => runs[j].results?.cluster?.contextName ?? viewSummary(runs[j].summary).cluster.cluster_name ?? `run ${j + 1}`;
+    const ctx = ctxOf(i);
+    // "#n" only when an earlier run has the same label and the same context too
+    const again = runs.slice(0, i).some((_, j) => base[j] === base[i] && ctxOf(j) === ctx);
     return {
-      name: r.name ?? (dup ? `${base[i]} (${ctx}${base.slice(0, i).filter((b) => b === base[i]).length ? ` #${i + 1}` : ''})` : base[i]),
+      name: r.name ?? (dup ? `${base[i]} (${ctx}${again ? ` #${i + 1}` : ''})` : base[i]),
       ...(r.results ? { results: r.results } : {}),
       summary: r.summary,
       ...(r.origin ? { origin: r.origin } : {}),

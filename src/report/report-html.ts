@@ -288,7 +288,7 @@ function resourcesSection(r: RunResults, s: SummaryView): string {
       figure(barChart({ title: 'Datapath component memory per pod', bars: mem, xLabel: 'MiB (lower is better)', yLabel: 'component' })),
       para(`Steady state after ${r.options.metricsSettleSecs} s, ${r.options.metricsSamples} samples (metrics API), with the largest Service step still in place.`, 'note'),
     );
-  } else {
+  } else if (r.phases.some((p) => p.phase === 'metrics')) {
     parts.push(para(`No CPU/memory samples: ${oneLine(r.component?.failures.find((f) => /resource|metrics/i.test(f.what))?.reason ?? r.phases.find((p) => p.phase === 'metrics')?.reason ?? 'not collected')}.`, 'missing'));
   }
   const bpf = s.resources.bpf_maps;

@@ -36,6 +36,8 @@ export interface LineChartOptions {
   yFormat?: (v: number) => string;
   /** lower end of y (default 0, so a drop is not exaggerated) */
   yMin?: number;
+  /** vertical marks at an x with a short label (where two curves cross) */
+  markers?: { x: number; label: string }[];
 }
 
 const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'];
@@ -119,8 +121,15 @@ export function lineChart(o: LineChartOptions): string {
   out.push('</g>');
   // x axis ticks
   out.push('<g class="x-axis">');
+  let lastLabelX = -Infinity;
   for (const t of xTicks) {
     const x = n(sx(t.value));
+    // a label too close to the previous one is left out (its tick stays): "baseline" and "1,000" would overlap
+    if (x - lastLabelX < 44) {
+      out.push(`<line x1="${x}" y1="${m.top + ph}" x2="${x}" y2="${m.top + ph + 5}" stroke="#444" stroke-width="1"/>`);
+      continue;
+    }
+    lastLabelX = x;
     out.push(`<line x1="${x}" y1="${m.top + ph}" x2="${x}" y2="${m.top + ph + 5}" stroke="#444" stroke-width="1"/>`);
     const [first, ...more] = (t.label ?? xFormat(t.value)).split('\n');
     const second = more.map((l) => `<tspan x="${x}" dy="13" font-size="10" fill="#777">${escapeXml(l)}</tspan>`).join('');
@@ -157,6 +166,18 @@ export function lineChart(o: LineChartOptions): string {
       );
     }
     out.push('</g>');
+  });
+
+  // markers: a dashed vertical line each, labels staggered so neighbours stay legible
+  (o.markers ?? []).forEach((mk, i) => {
+    if (!Number.isFinite(mk.x) || mk.x < xMin || mk.x > xMax) return;
+    const x = n(sx(mk.x));
+    const ly = m.top + 12 + (i % 3) * 14;
+    const anchor = x > m.left + pw * 0.75 ? 'end' : 'start';
+    out.push(
+      `<g class="marker"><line x1="${x}" y1="${m.top}" x2="${x}" y2="${m.top + ph}" stroke="#666" stroke-width="1" stroke-dasharray="3 3"/>` +
+        `<text x="${anchor === 'end' ? x - 4 : x + 4}" y="${ly}" text-anchor="${anchor}" font-size="11" fill="#333">${escapeXml(mk.label)}</text></g>`,
+    );
   });
 
   // legend: rows under the x label, packed left to right

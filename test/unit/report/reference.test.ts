@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadAnyRun, writeRunFiles } from '../../../src/report/files';
+import { loadAnyRun, nameRuns, writeRunFiles } from '../../../src/report/files';
 import { parseContextYaml, readReferenceSummary, referenceFormat } from '../../../src/report/reference';
 import { viewSummary } from '../../../src/report/summary-view';
 import { repoRoot } from '../../support/binaries';
@@ -103,5 +103,14 @@ describe('loadAnyRun', () => {
     assert.throws(() => loadAnyRun(path.join(tmp, 'empty')), /neither a netbench run directory .* nor a result directory of the reference script/);
     writeFileSync(path.join(tmp, 'bad.json'), '{');
     assert.throws(() => loadAnyRun(path.join(tmp, 'bad.json')), /bad\.json: not JSON/);
+  });
+});
+
+describe('nameRuns', () => {
+  it('names columns by datapath, adding the context when two share a label, and a number only when the context repeats too', () => {
+    const ref = loadAnyRun(singleFile);
+    const a = makeRun(A);
+    const names = nameRuns([{ results: a, summary: {} }, ref, { results: a, summary: {} }, { results: a, summary: {}, name: 'mine' }]).map((r) => r.name);
+    assert.deepEqual(names, ['iptables (cluster-a-iptables)', 'iptables (old-script-iptables)', 'iptables (cluster-a-iptables #3)', 'mine']);
   });
 });
