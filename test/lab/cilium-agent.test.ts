@@ -289,6 +289,21 @@ describe('lab with a real Cilium agent', { skip: buildProblem ?? false, timeout:
     saveFixture(('cilium-status-native.txt'), (await agentExec(ciliumStatusArgs())).stdout);
   });
 
+  it('switches to cilium-overlay: cilium-config gets tunnel/vxlan, the real agent restarts, detection says overlay, the ClusterIP still answers', async () => {
+    const pid = readFileSync(ciliumPaths(p).agentPid, 'utf8').trim();
+    const up = await labUp({ name: LAB, datapath: 'cilium-overlay' });
+    assert.equal(up.datapath.settings.datapath, 'cilium-overlay');
+    assert.notEqual(readFileSync(ciliumPaths(p).agentPid, 'utf8').trim(), pid, 'a new agent process');
+    const status = (await agentExec(ciliumStatusArgs())).stdout;
+    assert.match(status, /^Routing:\s+Network: Tunnel \[vxlan\]/m, status);
+    assert.match(sh(['ip', '-n', p.netns, 'link', 'show', 'cilium_vxlan']).stdout, /cilium_vxlan/);
+    const facts = await act(makeClusterActivities({ kubeConfig: kc }).inspectCluster, { contextName: info.context, outputDir: tmp });
+    assert.equal(facts.clusterType, 'cilium-overlay');
+    const r = await execInPod({ kubeConfig: kc, namespace: NS, pod: 'client', command: ['fortio', 'curl', `http://${clusterIP}:80/`], timeoutMs: 30_000 });
+    assert.match(r.stdout + r.stderr, /HTTP\/1\.1 200/);
+    assert.equal(outsideConnectAnswers(p.netns, clusterIP, 80), false);
+  });
+
   it('`lab down` leaves nothing: programs, maps, cgroup links, cgroup, mounts, processes, sysctls; still no translation after', async () => {
     const cp = ciliumPaths(p);
     await labDown({ name: LAB });
