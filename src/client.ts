@@ -35,7 +35,7 @@ Commands:
   decline ID         decline it (large-scale results are then marked untrustworthy)
   cancel ID          cancel a run (cleanup and Hubble restore still run)
   resume ID          continue a failed, timed-out, terminated or cancelled run: adopt what it completed, measure the rest
-  result ID          write benchmark-summary.json and report.md of a finished run, print the summary
+  result ID          write benchmark-summary.json, report.md and report.html of a finished run, print the summary
   list               runs from Temporal visibility, filtered by cluster, type, status, date (netbench list --help)
   schedule ...       nightly runs on a Temporal Schedule: create|list|describe|pause|unpause|trigger|delete
   compare RUN...     side-by-side "At a glance" table (Winner column), overlaid scale curves and their crossings, of netbench

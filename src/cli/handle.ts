@@ -109,7 +109,7 @@ export async function resumeMain(argv: string[]) {
 }
 
 export async function resultMain(argv: string[]) {
-  return withHandle('result', argv, { dir: { type: 'string' } }, 'netbench result ID [--dir DIR]: write benchmark-summary.json, report.md and netbench-results.json of a finished run (default: its own output directory) and print the summary\n', async (h, v) => {
+  return withHandle('result', argv, { dir: { type: 'string' } }, 'netbench result ID [--dir DIR]: write benchmark-summary.json, report.md, report.html and netbench-results.json of a finished run (default: its own output directory) and print the summary\n', async (h, v) => {
     const d = await h.describe();
     if (d.status.name === 'RUNNING') throw new UsageError(`run ${h.workflowId} is still running (netbench watch ${h.workflowId})`);
     const results = (await h.result()) as RunResults;
