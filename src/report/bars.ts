@@ -52,7 +52,7 @@ export function barChart(o: BarChartOptions): string {
   const color = (s: string) => colors[series.indexOf(s) % colors.length];
   const labelW = Math.min(260, 24 + Math.max(40, ...o.bars.map((b) => b.label.length * 6.6)));
   const textW = Math.min(360, 16 + Math.max(60, ...o.bars.map((b) => ((b.text ?? '').length + (b.spread ?? '').length + 1) * 6.6)));
-  const m = { left: 28 + labelW, right: textW, top: 44, bottom: 56 + (series.length > 1 ? 22 : 0) };
+  const m = { left: Math.round(28 + labelW), right: Math.round(textW), top: 44, bottom: 56 + (series.length > 1 ? 22 : 0) };
   const pw = Math.max(120, W - m.left - m.right);
   const ph = o.bars.length * ROW;
   const H = m.top + ph + m.bottom;

@@ -56,6 +56,14 @@ function bar(label: string, series: string, value: number | undefined, xs: numbe
   };
 }
 
+/** A bar chart, or, when no bar has a figure, the reasons in words (an empty chart says nothing). */
+function barsOrReasons(o: Parameters<typeof barChart>[0], caption?: string): string {
+  if (o.bars.some((b) => b.value !== undefined)) return figure(barChart(o), caption);
+  const reasons = [...new Set(o.bars.map((b) => b.missing ?? 'no figure'))];
+  if (reasons.length === 1) return para(`${o.title}: ${reasons[0]}.`, 'missing');
+  return `<p>${esc(o.title)}:</p><ul>${o.bars.map((b) => `<li>${esc(b.label)}: <span class="missing">${esc(b.missing ?? 'no figure')}</span></li>`).join('')}</ul>`;
+}
+
 const notRun = (r: RunResults, p: PhaseName): string => {
   const ph = r.phases.find((x) => x.phase === p);
   if (ph?.status === 'skipped') return para(`Skipped: ${oneLine(ph.reason ?? 'no reason recorded')}.`, 'note');
@@ -131,7 +139,7 @@ function throughputSection(r: RunResults, s: SummaryView): string {
     'throughput',
     '1. Throughput',
     notRun(r, 'throughput'),
-    figure(barChart({ title: 'Throughput (iperf3)', bars, xLabel: 'Gbps received (higher is better)', yLabel: 'scenario', xFormat: (v) => fmtNum(v, v < 10 && v % 1 ? 1 : 0) }), `iperf3, ${r.options.iperfDuration} s per run, ${r.options.rounds} round(s); received bits/s ÷ 1e9.`),
+    barsOrReasons({ title: 'Throughput (iperf3)', bars, xLabel: 'Gbps received (higher is better)', yLabel: 'scenario', xFormat: (v) => fmtNum(v, v < 10 && v % 1 ? 1 : 0) }, `iperf3, ${r.options.iperfDuration} s per run, ${r.options.rounds} round(s); received bits/s ÷ 1e9.`),
   );
 }
 
@@ -144,7 +152,7 @@ function rpsSection(r: RunResults, s: SummaryView): string {
     'rps',
     '2. RPS',
     notRun(r, 'rps'),
-    figure(barChart({ title: 'Requests per second (fortio, as fast as possible)', bars, xLabel: 'requests per second (higher is better)', yLabel: 'scenario', xFormat: (v) => fmtInt(v) }), `fortio, ${r.options.fortioDuration} s per run, /echo?size=512.`),
+    barsOrReasons({ title: 'Requests per second (fortio, as fast as possible)', bars, xLabel: 'requests per second (higher is better)', yLabel: 'scenario', xFormat: (v) => fmtInt(v) }, `fortio, ${r.options.fortioDuration} s per run, /echo?size=512.`),
   );
 }
 
@@ -166,8 +174,8 @@ function latencySection(r: RunResults, s: SummaryView): string {
     for (const { q, xs } of measured) bars.push(bar(`${short} p${q}`, sc.title, estimate(xs)!.mean, xs, unit, () => ''));
   }
   const figs = [...byUnit].map(([unit, bars]) =>
-    figure(
-      barChart({ title: unit === 'ms' ? 'HTTP latency at a fixed 1000 QPS (fortio, c16, via Service)' : 'TCP round-trip latency (netperf, pod IP)', bars, xLabel: `${unit}, lower is better`, yLabel: 'percentile', xFormat: (v) => fmtNum(v, unit === 'ms' ? 2 : 0) }),
+    barsOrReasons(
+      { title: unit === 'ms' ? 'HTTP latency at a fixed 1000 QPS (fortio, c16, via Service)' : 'TCP round-trip latency (netperf, pod IP)', bars, xLabel: `${unit}, lower is better`, yLabel: 'percentile', xFormat: (v) => fmtNum(v, unit === 'ms' ? 2 : 0) },
       unit === 'ms' ? 'The 1000-QPS test is the realistic load: the article found no difference between datapaths here.' : 'TCP_RR: round trips on one connection; TCP_CRR: connect + round trip + close per transaction.',
     ),
   );
@@ -264,7 +272,7 @@ function overheadSection(r: RunResults, s: SummaryView, type: string | undefined
       const o = pct(sc.id);
       return bar(sc.title, title, e ? Math.trunc(e.mean) : undefined, xs, sc.unit, () => whyMissing(r, p, sc.id), o !== undefined ? `overhead ${fmtPct(o)}` : undefined);
     });
-    parts.push(notRun(r, p), figure(barChart({ title: `${title} (fortio c64 keepalive via Service)`, bars, xLabel: 'requests per second (higher is better)', yLabel: 'configuration', xFormat: (v) => fmtInt(v) })));
+    parts.push(notRun(r, p), barsOrReasons({ title: `${title} (fortio c64 keepalive via Service)`, bars, xLabel: 'requests per second (higher is better)', yLabel: 'configuration', xFormat: (v) => fmtInt(v) }));
   }
   return section('overheads', '5. Hubble & NetworkPolicy', ...parts, para('Overhead = (with − without) ÷ without × 100: negative costs throughput. Each configuration runs once, as in the reference.', 'note'));
 }
@@ -284,8 +292,8 @@ function resourcesSection(r: RunResults, s: SummaryView): string {
       mem.push({ label: name, series: 'average', value: e.avg_mem_mb, text: `${fmtNum(e.avg_mem_mb, 0)} MiB`, spread }, { label: name, series: 'maximum', value: e.max_mem_mb, text: `${fmtNum(e.max_mem_mb, 0)} MiB` });
     }
     parts.push(
-      figure(barChart({ title: 'Datapath component CPU per pod', bars: cpu, xLabel: 'millicores (lower is better)', yLabel: 'component' })),
-      figure(barChart({ title: 'Datapath component memory per pod', bars: mem, xLabel: 'MiB (lower is better)', yLabel: 'component' })),
+      barsOrReasons({ title: 'Datapath component CPU per pod', bars: cpu, xLabel: 'millicores (lower is better)', yLabel: 'component' }),
+      barsOrReasons({ title: 'Datapath component memory per pod', bars: mem, xLabel: 'MiB (lower is better)', yLabel: 'component' }),
       para(`Steady state after ${r.options.metricsSettleSecs} s, ${r.options.metricsSamples} samples (metrics API), with the largest Service step still in place.`, 'note'),
     );
   } else if (r.phases.some((p) => p.phase === 'metrics')) {
@@ -294,7 +302,7 @@ function resourcesSection(r: RunResults, s: SummaryView): string {
   const bpf = s.resources.bpf_maps;
   if (bpf?.top_maps?.length) {
     const bars: Bar[] = bpf.top_maps.map((m) => ({ label: m.name, series: 'BPF map', value: bytesToMb(m.bytes), text: fmtMB(bytesToMb(m.bytes)), spread: `max_entries ${fmtInt(m.max_entries)}` }));
-    parts.push(figure(barChart({ title: `BPF map memory: ${fmtMB(bpf.total_mb)} in ${fmtInt(bpf.map_count)} maps`, bars, xLabel: 'MB (pre-allocated for max_entries)', yLabel: 'map' })));
+    parts.push(barsOrReasons({ title: `BPF map memory: ${fmtMB(bpf.total_mb)} in ${fmtInt(bpf.map_count)} maps`, bars, xLabel: 'MB (pre-allocated for max_entries)', yLabel: 'map' }));
   }
   const comp = r.component;
   const state: CellIn[][] = [

@@ -1,0 +1,60 @@
+// report.html as text: one self-contained page (no script, nothing loaded,
+// well-formed inline SVG), every scenario of the catalogue present as a bar
+// or with the reason it has none, rounds and spread on every figure, and a
+// report for a run that failed before it measured anything.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RunResults } from '../../../src/domain/results';
+import { scenariosOf } from '../../../src/domain/scenarios';
+import { buildSummary } from '../../../src/domain/summary';
+import { renderReportHtml } from '../../../src/report/report-html';
+import { A, B, failed, makeRun } from '../../support/report-fixtures';
+import { assertWellFormedSvg } from '../../support/svg-check';
+
+const html = (r: RunResults) => renderReportHtml(r, buildSummary(r));
+const svgs = (page: string) => page.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+const unescape = (s: string) => s.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+describe('renderReportHtml', () => {
+  it('is one self-contained page: inline CSS and SVG, no script, nothing from anywhere', () => {
+    const page = html(makeRun(B, { rounds: 3 }));
+    assert.match(page, /^<!doctype html>\n<html lang="en">/);
+    assert.ok(!/<script|<link|<img|<iframe|@import|@font-face|url\(\s*['"]?(https?:)?\/\//i.test(page));
+    assert.match(page, /Content-Security-Policy" content="default-src 'none'/);
+    assert.match(page, /@media print/);
+    const charts = svgs(page);
+    assert.ok(charts.length >= 10);
+    for (const svg of charts) assertWellFormedSvg(svg);
+  });
+
+  it('has a bar for every throughput, RPS, Hubble and policy scenario, with its spread', () => {
+    const page = unescape(html(makeRun(B, { rounds: 3 })));
+    for (const p of ['throughput', 'rps', 'hubble', 'networkpolicy'] as const) {
+      for (const s of scenariosOf(p)) assert.ok(page.includes(`<title>${s.title} · `), `${p}: no bar for "${s.title}"`);
+    }
+    assert.match(page, /± [\d,.]+ \(n=3\)/, 'intervals with 3 rounds');
+    assert.match(page, /1 sample/, 'Hubble and policy run once');
+  });
+
+  it('says why a figure is missing: failed rounds with their reason, skipped phases with theirs', () => {
+    const r = makeRun(A);
+    r.measurements = r.measurements.filter((m) => m.scenario !== 'svc_c256');
+    r.measurements.push(failed('svc_c256', 'exec stream closed (websocket 1006)'));
+    const page = unescape(html(r));
+    assert.match(page, /failed 1×: exec stream closed \(websocket 1006\)/);
+    assert.match(page, /Not applicable here: Cilium only; this cluster is kubeproxy-iptables/);
+    assert.match(page, /rps\/svc_c256_r1\.json/, 'the raw file of the failed round');
+  });
+
+  it('a run that failed before measuring anything still gets its report', () => {
+    const r = makeRun(A);
+    Object.assign(r, { status: 'failed', failure: 'cluster unreachable: connect ECONNREFUSED', measurements: [], phases: [], resources: [], component: undefined, cluster: undefined });
+    r.scale.steps = [];
+    const page = unescape(html(r));
+    assert.match(page, /Run failed: cluster unreachable: connect ECONNREFUSED/);
+    assert.match(page, /Not reached: the run was failed before this phase/);
+    assert.match(page, /Throughput \(iperf3\): not measured \(run failed before this phase\)\./, 'no empty chart: the reason in words');
+    assert.equal(svgs(page).length, 0);
+  });
+});
