@@ -11,7 +11,7 @@
  */
 import type { PhaseName } from '../config';
 import type { Measurement, RunResults } from '../domain/results';
-import { isMeasurementOf, scenarioById, scenariosOf, unitDigits, type Scenario, type Unit } from '../domain/scenarios';
+import { isMeasurementOf, scenarioById, SCENARIOS, scenariosOf, unitDigits, type Scenario, type Unit } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
 import { barChart, type Bar } from './bars';
 import { SCALE_CURVES, scaleCurve } from './curves';
@@ -115,6 +115,9 @@ export function renderReportHtml(results: RunResults, summary: Record<string, un
   });
 }
 
+/** At-a-glance rows whose figure comes from tool runs (their rounds are the samples): the catalogue's. */
+const ONE_RUN_ROWS = new Set(SCENARIOS.flatMap((s) => [...(s.glance ? [s.id] : []), ...(s.figures ?? []).flatMap((f) => (f.glance ? [f.glance.key] : []))]));
+
 function glanceSection(r: RunResults, summary: Record<string, unknown>, label: string): string {
   const rows = glanceRows([{ name: label, results: r, summary }], 'largest');
   const failures = allMeasurements(r).filter((m) => !m.ok).length + (r.component?.failures.length ?? 0);
@@ -123,7 +126,8 @@ function glanceSection(r: RunResults, summary: Record<string, unknown>, label: s
     'glance',
     'At a glance',
     table(['Dimension', label], [
-      ...rows.map((row): CellIn[] => [row.label, row.cells[0].value === undefined ? { text: row.cells[0].text, cls: 'missing' } : cellWithInterval(row.cells[0], true)]),
+      // "1 sample" where the figure is one tool run (a catalogue row, a step, an overhead); resource figures are averages of their own samples
+      ...rows.map((row): CellIn[] => [row.label, row.cells[0].value === undefined ? { text: row.cells[0].text, cls: 'missing' } : cellWithInterval(row.cells[0], ONE_RUN_ROWS.has(row.key) || row.step !== undefined || row.kind === 'pct')]),
       ['Failed measurements', failures ? `${failures} (see Failures & skipped)` : '0'],
       ['Phases not run', notDone.length ? notDone.map((p) => `${p.phase} (${p.status})`).join(', ') : 'none'],
     ]),
