@@ -75,6 +75,8 @@ export interface ScaleStepResult {
   measurements: Measurement[];
   /** measured by this earlier run and adopted when this run resumed it */
   adoptedFrom?: string;
+  /** round sleeps inside the step (durable timers) */
+  pauseSeconds?: number;
 }
 
 export interface ResourceStats {
@@ -105,6 +107,24 @@ export interface ComponentMetrics {
   nftServiceIps?: number;
   /** each collection that failed, with its reason */
   failures: { what: string; reason: string }[];
+}
+
+/**
+ * Where a phase's (or a scale step's) wall time went, from the workflow's own
+ * records: the tools running, creating dummy Services, waiting for the
+ * datapath to converge, durable pauses (round sleeps, settle pauses, an
+ * approval), and the rest: orchestration (activity scheduling, retries,
+ * cluster calls, the report).
+ */
+export interface TimelineEntry {
+  /** a phase, or `service-scale @N` for one scale step */
+  name: string;
+  startedAt: string;
+  seconds: number;
+  toolSeconds: number;
+  createSeconds: number;
+  convergeSeconds: number;
+  pauseSeconds: number;
 }
 
 export interface UndoRecord {
@@ -148,6 +168,8 @@ export interface RunResults {
   undo?: UndoRecord[];
   /** this run resumed an earlier one: what it adopted from it */
   resumedFrom?: import('./resume').ResumeRecord;
+  /** each phase and scale step's wall time, split by what it was spent on */
+  timeline?: TimelineEntry[];
   /** the worker could not write the report files (the CLI writes them instead, and says so) */
   reportFailure?: string;
   options: RunOptions;

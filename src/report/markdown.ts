@@ -12,6 +12,7 @@
 import type { PhaseName } from '../config';
 import { referenceSyncSleepSecs } from '../domain/plan';
 import type { Measurement, RunResults } from '../domain/results';
+import { timeSplits, type TimeSplit } from '../domain/timeline';
 import { GLANCE_AT_SCALE, isMeasurementOf, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
 import { SCALE_CHART_FILE, scaleChart } from './charts';
@@ -209,6 +210,21 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
   const metNote = notRun('metrics');
   if (metNote) para(metNote);
   para(...resourcesSection(results, s));
+
+  // ---- where the time went
+  if (results.timeline?.length) {
+    const { rows, total, orchestrationShare } = timeSplits(results.timeline);
+    const cells = (r: TimeSplit) => [r.name, fmtSecs(r.seconds), fmtSecs(r.toolSeconds), fmtSecs(r.createSeconds), fmtSecs(r.convergeSeconds), fmtSecs(r.pauseSeconds), fmtSecs(r.otherSeconds)];
+    out.push('## Where the time went', '');
+    para(
+      `Orchestration (everything but the tools, Service creation, convergence waits and pauses) took ${(orchestrationShare * 100).toFixed(1)}% of the ${fmtSecs(total.seconds)} wall time.`,
+      '',
+      table(
+        ['Phase / step', { header: 'Wall', align: 'right' }, { header: 'Tools', align: 'right' }, { header: 'Creating Services', align: 'right' }, { header: 'Convergence', align: 'right' }, { header: 'Pauses', align: 'right' }, { header: 'Orchestration', align: 'right' }],
+        [...rows.map(cells), cells({ ...total, name: '**total**' })],
+      ),
+    );
+  }
 
   // ---- context
   out.push('## Context', '');

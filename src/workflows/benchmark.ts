@@ -122,6 +122,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
 
   function record(s: Scenario, m: Measurement) {
     results.measurements.push(m);
+    if (!m.adoptedFrom) progress.spent({ tool: m.seconds ?? 0 });
     progress.recorded(scenarioLabel(s, m.round, o.rounds, m.step), formatFigure(s, m), m.ok);
   }
 
@@ -214,7 +215,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
           continue;
         }
         await measure(s, r);
-        await pause(o.roundSleep, `burst-credit recovery ${o.roundSleep} s`);
+        progress.spent({ pause: await pause(o.roundSleep, `burst-credit recovery ${o.roundSleep} s`) });
       }
     }
     mon.cancel();
@@ -226,17 +227,17 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
   async function throughputPhase(): Promise<void> {
     if (adoptedWhole('throughput')) return;
     progress.enter('throughput');
-    await measureOnce(ctx!, WARMUP, 1);
-    await settle(o, 5, 'after warm-up');
+    progress.spent({ tool: (await measureOnce(ctx!, WARMUP, 1)).seconds ?? 0 });
+    progress.spent({ pause: await settle(o, 5, 'after warm-up') });
     await runPhase('throughput', true);
-    await settle(o, 10, 'settle after throughput');
+    progress.spent({ pause: await settle(o, 10, 'settle after throughput') });
   }
 
   // 7. RPS
   async function rpsPhase(): Promise<void> {
     if (adoptedWhole('rps')) return;
     await runPhase('rps', true);
-    await settle(o, 10, 'settle after RPS');
+    progress.spent({ pause: await settle(o, 10, 'settle after RPS') });
   }
 
   // 8. latency
@@ -258,11 +259,11 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     });
     const before = await longActivities('Hubble off: enable-hubble=false in cilium-config, roll the agents').setHubble({ enabled: false });
     if (before.previous === 'false') note = 'Hubble was already disabled in cilium-config: "Hubble ON" was measured without Hubble';
-    await settle(o, 15, 'Hubble off: settle');
+    progress.spent({ pause: await settle(o, 15, 'Hubble off: settle') });
     await measure(scenarioById('hubble_off'), 1);
     if (before.restarted) await longActivities('Hubble on again: enable-hubble=true, roll the agents').setHubble({ enabled: true });
     undo.done('hubble');
-    await settle(o, 10, 'Hubble on again: settle');
+    progress.spent({ pause: await settle(o, 10, 'Hubble on again: settle') });
     phaseRecord('hubble', 'done', note);
   }
 
@@ -284,11 +285,11 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
         },
       });
       await clusterActivities(`apply ${title}`).applyPolicy({ ns: o.ns, kind });
-      await settle(o, settleSecs, kind === 'l7' ? 'L7 policy: Envoy start' : 'L3/L4 policy: settle');
+      progress.spent({ pause: await settle(o, settleSecs, kind === 'l7' ? 'L7 policy: Envoy start' : 'L3/L4 policy: settle') });
       await measure(scenarioById(id), 1);
       await clusterActivities().deletePolicy({ ns: o.ns, kind });
       undo.done('policy');
-      await settle(o, kind === 'l7' ? 10 : 5, 'policy removed: settle');
+      progress.spent({ pause: await settle(o, kind === 'l7' ? 10 : 5, 'policy removed: settle') });
     }
     phaseRecord('networkpolicy', 'done');
   }
@@ -311,6 +312,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       }
       progress.state.scaleStep = svcCount;
       progress.upsert({ scaleStep: svcCount });
+      progress.open(`service-scale @${svcCount}`);
       progress.show();
       const step = await executeChild(serviceScaleStep, {
         ...scaleChildOptions(info.workflowId, svcCount, `${input.contextName}: scale step ${fromCount} -> ${svcCount} Services`),
@@ -328,6 +330,12 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
         ],
       });
       results.scale.steps.push(step);
+      progress.spent({
+        tool: step.measurements.reduce((a, m) => a + (m.seconds ?? 0), 0),
+        create: step.createSeconds,
+        converge: step.convergence.seconds,
+        pause: step.pauseSeconds ?? 0,
+      });
       progress.state.failures += step.measurements.filter((m) => !m.ok).length;
       progress.state.done += 1; // the step's creation + convergence unit
       progress.state.servicesCreated = svcCount;
@@ -340,7 +348,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
   async function componentMetrics(facts: ClusterFacts): Promise<void> {
     progress.enter('metrics');
     const component = datapathComponent(facts);
-    await pause(o.metricsSettleSecs, `quiet time before sampling ${o.metricsSettleSecs} s`);
+    progress.spent({ pause: await pause(o.metricsSettleSecs, `quiet time before sampling ${o.metricsSettleSecs} s`) });
     try {
       const stats = await longActivities(`sample ${component.selector} CPU/memory ×${o.metricsSamples}`).sampleResources({
         component: component.name,
@@ -392,6 +400,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     }
     progress.enter('report');
     results.finishedAt = new Date(Date.now()).toISOString();
+    results.timeline = progress.timeline();
     try {
       await clusterActivities('write benchmark-summary.json and report.md').writeReport({ results });
     } catch (err) {

@@ -88,14 +88,16 @@ export async function measureOnce(ctx: MeasureContext, s: Scenario, round: numbe
 }
 
 /** A durable pause with a summary the Web UI shows. */
-export async function pause(seconds: number, summary: string): Promise<void> {
+export async function pause(seconds: number, summary: string): Promise<number> {
   if (seconds > 0) await sleep(Math.round(seconds * 1000), { summary });
+  return Math.max(0, seconds);
 }
 
 /** One of the reference's fixed settle pauses, scaled by SETTLE_FACTOR. */
-export async function settle(o: RunOptions, seconds: number, what: string): Promise<void> {
+export async function settle(o: RunOptions, seconds: number, what: string): Promise<number> {
   const s = seconds * o.settleFactor;
   if (s > 0) await sleep(Math.round(s * 1000), { summary: `${what} ${Math.round(s * 10) / 10} s` });
+  return Math.max(0, s);
 }
 
 /** Display of a measurement's headline figure. */

@@ -54,9 +54,11 @@ export class LbMapApproval {
       progress.state.pendingApproval = { current, needed, proposed };
       progress.doing({ waitingFor: `approval: raise bpf-lb-map-max ${current} -> ${proposed} and restart Cilium (netbench approve|decline ${id})` });
       progress.upsert({ phase: 'awaiting-approval' });
+      const asked = Date.now();
       const answered = await condition(() => this.decision !== undefined, o.lbMapApprovalTimeout * 1000, {
         summary: `waiting for approveLbMapFix (up to ${o.lbMapApprovalTimeout} s)`,
       });
+      progress.spent({ pause: (Date.now() - asked) / 1000 }); // a person deciding is not orchestration
       progress.state.pendingApproval = undefined;
       progress.state.waitingFor = undefined;
       progress.upsert({ phase: 'service-scale' });
@@ -70,7 +72,7 @@ export class LbMapApproval {
         if (patched('netbench-restore-lbmap')) undo.add('lb-map', restoreLbMap(patchedFrom?.previous));
         progress.doing({ waitingFor: 'rollout of ds/cilium and deploy/cilium-operator' });
         await longActivities('rollout restart ds/cilium, deploy/cilium-operator; wait Ready (300 s)').rolloutRestartCilium({ timeoutSec: 300 });
-        await settle(o, 10, 'after Cilium restart');
+        progress.spent({ pause: await settle(o, 10, 'after Cilium restart') });
         check.after = await act.getLbMapMax();
         check.applied = true;
       } catch (err) {

@@ -12,6 +12,7 @@
 import { setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { PhaseName } from '../config';
 import { PHASES } from '../config';
+import type { TimelineEntry } from '../domain/results';
 import { progressQuery, SA, scaleProgressSignal, type Progress, type RunPhase } from '../shared';
 
 type Attributes = { phase?: string; scaleStep?: number; servicesCreated?: number; trusted?: boolean; clusterType?: string; regression?: boolean };
@@ -33,6 +34,8 @@ export class RunProgress {
     phasesLeft: [],
   };
   private readonly sent: Attributes = {};
+  private readonly entries: TimelineEntry[] = [];
+  private current?: TimelineEntry & { t0: number };
 
   /**
    * @param searchAttributes keep netbench's search attributes current (the client checks they are registered)
@@ -59,6 +62,7 @@ export class RunProgress {
 
   /** A new phase: the previous one is done; the Web UI and search attributes follow. */
   enter(phase: RunPhase): void {
+    this.open(phase === 'done' ? undefined : phase);
     const s = this.state;
     if (isPhase(s.phase) && !s.phasesDone.includes(s.phase)) s.phasesDone.push(s.phase);
     s.phase = phase;
@@ -81,6 +85,35 @@ export class RunProgress {
     if (!ok) this.state.failures++;
     this.note(`${label}: ${figure}`);
     this.show();
+  }
+
+  // ---- where the time went (workflow time: deterministic, costs no history) ----
+
+  /** Close the timeline entry under way and start another (undefined: none). */
+  open(name: string | undefined): void {
+    const now = Date.now();
+    if (this.current) {
+      const { t0, ...entry } = this.current;
+      this.entries.push({ ...entry, seconds: (now - t0) / 1000 });
+    }
+    this.current = name === undefined ? undefined : { name, startedAt: new Date(now).toISOString(), t0: now, seconds: 0, toolSeconds: 0, createSeconds: 0, convergeSeconds: 0, pauseSeconds: 0 };
+  }
+
+  /** Time of the entry under way spent on something other than orchestration. */
+  spent(what: { tool?: number; create?: number; converge?: number; pause?: number }): void {
+    const c = this.current;
+    if (!c) return;
+    c.toolSeconds += what.tool ?? 0;
+    c.createSeconds += what.create ?? 0;
+    c.convergeSeconds += what.converge ?? 0;
+    c.pauseSeconds += what.pause ?? 0;
+  }
+
+  /** The timeline so far (the entry under way counted up to now). */
+  timeline(): TimelineEntry[] {
+    const now = Date.now();
+    const open = this.current ? (({ t0, ...e }) => [{ ...e, seconds: (now - t0) / 1000 }])(this.current) : [];
+    return [...this.entries, ...open];
   }
 
   /** Keep the last five figures for the progress display. */

@@ -107,6 +107,7 @@ export async function serviceScaleStep(input: ScaleStepInput): Promise<ScaleStep
 
   // 4. Measure: keepalive, short connections, TCP_CRR, TCP_RR (ROUNDS each, ROUND_SLEEP after each).
   const measurements: Measurement[] = [];
+  let pauseSeconds = 0;
   for (const s of SCALE_SCENARIOS) {
     for (let r = 1; r <= roundsOf(s, o.rounds); r++) {
       const label = scenarioLabel(s, r, o.rounds, svcCount);
@@ -114,7 +115,7 @@ export async function serviceScaleStep(input: ScaleStepInput): Promise<ScaleStep
       const m = await measureOnce(input, s, r, svcCount);
       measurements.push(m);
       await report({ scenario: `${label}: ${formatFigure(s, m)}`, doneDelta: 1 });
-      await pause(o.roundSleep, `burst-credit recovery ${o.roundSleep} s`);
+      pauseSeconds += await pause(o.roundSleep, `burst-credit recovery ${o.roundSleep} s`);
     }
   }
   await flush();
@@ -128,6 +129,7 @@ export async function serviceScaleStep(input: ScaleStepInput): Promise<ScaleStep
     convergence,
     ...rules,
     measurements,
+    pauseSeconds,
   };
 }
 

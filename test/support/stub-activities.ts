@@ -82,7 +82,7 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
       if (o.failing?.includes(input.scenario)) throw new Error(`stub: ${input.scenario} server unreachable`);
       const value = s.tool === 'iperf3' ? 9.5 : s.tool === 'netperf' ? 100 + (input.step ?? 0) / 100 : 10000 - (input.step ?? 0) / 10;
       const figures: Record<string, number> = s.tool === 'netperf' ? { p50Us: 80, p99Us: value } : s.tool === 'fortio' ? { qps: value, p99Ms: 0.99 } : { gbps: value };
-      return { scenario: s.id, round: input.round, step: input.step, ok: true, value, figures, file: rawFile(s, input.round, input.step) };
+      return { scenario: s.id, round: input.round, step: input.step, ok: true, value, figures, file: rawFile(s, input.round, input.step), seconds: 0.5 };
     },
     async monitorResources(input) {
       rec('monitorResources', input);

@@ -103,6 +103,11 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     assert.deepEqual(r.scale.steps.map((s) => s.svcCount), [100, 200, 300]);
     assert.ok(r.scale.steps.every((s) => s.convergence.converged && s.measurements.length === 4));
     assert.equal(reports.length, 1, 'the report is written once');
+    // where the time went: every phase and scale step, in order, each split
+    const entries = (r.timeline ?? []).map((e) => e.name);
+    for (const n of ['inspect', 'deploy', 'throughput', 'rps', 'latency', 'service-scale', 'service-scale @100', 'service-scale @300', 'metrics', 'cleanup']) assert.ok(entries.includes(n), `timeline has ${n}: ${entries.join(', ')}`);
+    assert.ok(r.timeline!.every((e) => e.seconds >= 0 && e.toolSeconds >= 0));
+    assert.ok(r.timeline!.filter((e) => ['throughput', 'rps', 'latency'].includes(e.name)).some((e) => e.toolSeconds > 0), 'tool time is counted');
     assert.equal(result.p.done, result.p.total, 'progress reaches total');
     assert.equal(result.p.phase, 'done');
   });
