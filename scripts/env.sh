@@ -1,19 +1,21 @@
 # Source this file: puts the project's cached Node and built binaries first
-# on PATH and exports NETBENCH_CACHE and NETBENCH_BIN_* for tests and the lab.
+# on PATH and exports NETBENCH_CACHE for tests and the lab.
+#
+# The PATH entries derive from scripts/versions.env: every <NAME>_VERSION=<v>
+# there has its build cached as $NETBENCH_CACHE/<component>-<v>/bin
+# (scripts/setup.sh), so a new component is a line in versions.env and its
+# build function in setup.sh, nothing here.
 _nb_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "$_nb_here/versions.env"
 export NETBENCH_CACHE="${NETBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netbench}"
-for _nb_d in \
-  "$NETBENCH_CACHE/node-$NODE_VERSION/bin" \
-  "$NETBENCH_CACHE/temporal-$TEMPORAL_CLI_VERSION/bin" \
-  "$NETBENCH_CACHE/fortio-$FORTIO_VERSION/bin" \
-  "$NETBENCH_CACHE/kubernetes-$KUBERNETES_VERSION/bin" \
-  "$NETBENCH_CACHE/etcd-$ETCD_VERSION/bin" \
-  "$NETBENCH_CACHE/kwok-$KWOK_VERSION/bin" \
-  "$NETBENCH_CACHE/metrics-server-$METRICS_SERVER_VERSION/bin" \
-  "$NETBENCH_CACHE/cilium-$CILIUM_VERSION/bin"; do
-  [ -d "$_nb_d" ] && case ":$PATH:" in *":$_nb_d:"*) ;; *) PATH="$_nb_d:$PATH" ;; esac
-done
+while IFS='=' read -r _nb_k _nb_v; do
+  case "$_nb_k" in
+    *_VERSION)
+      for _nb_d in "$NETBENCH_CACHE"/*-"$_nb_v"/bin; do
+        [ -d "$_nb_d" ] && case ":$PATH:" in *":$_nb_d:"*) ;; *) PATH="$_nb_d:$PATH" ;; esac
+      done ;;
+  esac
+done < "$_nb_here/versions.env"
 export PATH
-unset _nb_d _nb_here
+unset _nb_d _nb_here _nb_k _nb_v
