@@ -127,7 +127,7 @@ function glanceSection(r: RunResults, summary: Record<string, unknown>, label: s
     'At a glance',
     table(['Dimension', label], [
       // "1 sample" where the figure is one tool run (a catalogue row, a step, an overhead); resource figures are averages of their own samples
-      ...rows.map((row): CellIn[] => [row.label, row.cells[0].value === undefined ? { text: row.cells[0].text, cls: 'missing' } : cellWithInterval(row.cells[0], ONE_RUN_ROWS.has(row.key) || row.step !== undefined || row.kind === 'pct')]),
+      ...rows.map((row): CellIn[] => [row.label, row.cells[0].value === undefined ? { text: row.cells[0].text, cls: row.cells[0].applicable ? 'missing' : 'tie' } : cellWithInterval(row.cells[0], ONE_RUN_ROWS.has(row.key) || row.step !== undefined || row.kind === 'pct')]),
       ['Failed measurements', failures ? `${failures} (see Failures & skipped)` : '0'],
       ['Phases not run', notDone.length ? notDone.map((p) => `${p.phase} (${p.status})`).join(', ') : 'none'],
     ]),
