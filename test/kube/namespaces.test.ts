@@ -15,7 +15,7 @@ import { CNP, policyObject, POLICY_NAMES } from '../../src/activities/cilium';
 import { FIXTURE_PODS, fixtureObjects, MANAGED_BY_NETBENCH } from '../../src/domain/fixtures';
 import { buildDummyEndpointSlice, buildDummyService } from '../../src/domain/services';
 import { applyObjects } from '../../src/kube/apply';
-import { startApiserver, type RunningApiserver } from '../support/apiserver';
+import { CILIUM_POLICY_CRD, startApiserver, type RunningApiserver } from '../support/apiserver';
 
 const USER_NS = 'team-a';
 const OURS = 'nb-owned';
@@ -27,17 +27,7 @@ const inCtx = <T>(fn: () => Promise<T>) => new MockActivityEnvironment().run(fn)
 before(async () => {
   api = await startApiserver({ controllers: ['namespace-controller'] });
   core = api.kubeConfig.makeApiClient(CoreV1Api);
-  await KubernetesObjectApi.makeApiClient(api.kubeConfig).create({
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: 'ciliumnetworkpolicies.cilium.io' },
-    spec: {
-      group: 'cilium.io',
-      names: { kind: 'CiliumNetworkPolicy', plural: 'ciliumnetworkpolicies', singular: 'ciliumnetworkpolicy', listKind: 'CiliumNetworkPolicyList' },
-      scope: 'Namespaced',
-      versions: [{ name: 'v2', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-    },
-  } as KubernetesObject);
+  await KubernetesObjectApi.makeApiClient(api.kubeConfig).create(CILIUM_POLICY_CRD);
   // The user's namespace, with the user's own things in it.
   await core.createNamespace({ body: { metadata: { name: USER_NS, labels: { team: 'a', 'pod-security.kubernetes.io/enforce': 'privileged' } } } });
   // (no serviceaccount controller here: the pods' ServiceAccount by hand)

@@ -26,7 +26,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 
 export interface StartApiserverOptions {
   /** kube-controller-manager controllers to run, e.g. ['namespace-controller']; none by default. */
@@ -329,3 +329,16 @@ export async function startApiserver(options: StartApiserverOptions = {}): Promi
     throw err;
   }
 }
+
+/** Cilium's CiliumNetworkPolicy CRD, schema-less: what a Cilium cluster has before netbench comes (its policies can be made). */
+export const CILIUM_POLICY_CRD: KubernetesObject = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'ciliumnetworkpolicies.cilium.io' },
+  spec: {
+    group: 'cilium.io',
+    names: { kind: 'CiliumNetworkPolicy', plural: 'ciliumnetworkpolicies', singular: 'ciliumnetworkpolicy', listKind: 'CiliumNetworkPolicyList' },
+    scope: 'Namespaced',
+    versions: [{ name: 'v2', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+  },
+} as KubernetesObject;

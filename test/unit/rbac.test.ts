@@ -42,6 +42,7 @@ import { makeFixtureActivities } from '../../src/activities/fixtures';
 import { applyObjects } from '../../src/kube/apply';
 import { makeKubeClients } from '../../src/kube/client';
 import { execInPod } from '../../src/kube/exec';
+import { CILIUM_POLICY_CRD } from '../support/apiserver';
 import { repoRoot } from '../support/binaries';
 
 const DEPLOY = path.join(repoRoot, 'deploy');
@@ -283,17 +284,7 @@ describe('deploy/ RBAC on a real kube-apiserver, as the worker\'s ServiceAccount
     // What a cluster has before netbench comes: the datapath's ConfigMaps and Cilium's policy CRD.
     const core = admin.makeApiClient(CoreV1Api);
     await core.createNamespacedConfigMap({ namespace: 'kube-system', body: { metadata: { name: 'cilium-config' }, data: { 'bpf-lb-map-max': '65536' } } });
-    await objectsApi.create({
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'ciliumnetworkpolicies.cilium.io' },
-      spec: {
-        group: 'cilium.io',
-        names: { kind: 'CiliumNetworkPolicy', plural: 'ciliumnetworkpolicies', singular: 'ciliumnetworkpolicy', listKind: 'CiliumNetworkPolicyList' },
-        scope: 'Namespaced',
-        versions: [{ name: 'v2', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-      },
-    } as KubernetesObject);
+    await objectsApi.create(CILIUM_POLICY_CRD);
     // The ServiceAccount's own token, as the Deployment's pod would get it.
     const tr = await core.createNamespacedServiceAccountToken({ name: SA.name, namespace: SA.namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
     worker = new KubeConfig();
