@@ -106,6 +106,7 @@ export function renderReportHtml(results: RunResults, summary: Record<string, un
     resourcesSection(r, s),
     section('environment', 'Environment', table(['Item', 'Value'], environmentRows(r, s))),
     failuresSection(r),
+    regressionSection(r),
   ];
   return page({
     title: `netbench: ${name} (${label})`,
@@ -335,6 +336,23 @@ function environmentRows(r: RunResults, s: SummaryView): CellIn[][] {
     ['Workflow', `${r.workflowId} / ${r.runId}`],
     ['Output directory', r.outputDir],
   ];
+}
+
+/** The comparison with the baseline run, when the run made one. */
+function regressionSection(r: RunResults): string {
+  const reg = r.regression;
+  if (!reg) return '';
+  if (!reg.baselineWorkflowId) return section('regression', 'Regression check', para(`No comparison: ${oneLine(reg.reason ?? 'no baseline')}.`, 'note'));
+  const changes = [...reg.regressions.map((c) => ({ c, what: 'regression' })), ...reg.improvements.map((c) => ({ c, what: 'improvement' }))];
+  const num = (v: number, unit: string) => `${fmtNum(v, unitDigits(unit))} ${unit}`;
+  return section(
+    'regression',
+    'Regression check',
+    para(`Against run ${reg.baselineWorkflowId} (${reg.baselineStartedAt ?? '?'}): ${reg.compared} figures compared; a change counts when the 95% intervals do not overlap (2 or more rounds on both sides), else beyond ${reg.tolerancePct}%.`),
+    changes.length
+      ? table(['', 'Figure', 'Baseline', 'This run', 'Change', 'Basis'], changes.map(({ c, what }): CellIn[] => [{ text: what, cls: what === 'regression' ? 'missing' : 'win' }, c.label, num(c.baseline, c.unit), num(c.current, c.unit), fmtPct(c.changePct), c.basis === 'ci95' ? '95% CI' : `> ${reg.tolerancePct}%`]), [2, 3, 4])
+      : para('No figure changed beyond the noise.'),
+  );
 }
 
 function failuresSection(r: RunResults): string {

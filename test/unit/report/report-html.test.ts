@@ -57,4 +57,15 @@ describe('renderReportHtml', () => {
     assert.match(page, /Throughput \(iperf3\): not measured \(run failed before this phase\)\./, 'no empty chart: the reason in words');
     assert.equal(svgs(page).length, 0);
   });
+
+  it('shows the regression check when the run made one', () => {
+    const r = makeRun(A);
+    r.regression = {
+      baselineWorkflowId: 'netbench-a-1', baselineStartedAt: '2026-04-30T10:00:00Z', tolerancePct: 10, compared: 12, improvements: [],
+      regressions: [{ key: 'svc_short_c64', label: 'RPS via Svc c64 short conn', unit: 'req/s', baseline: 31365, current: 20100, changePct: -35.9, basis: 'tolerance' }],
+    };
+    const page = unescape(html(r));
+    assert.match(page, /<h2>Regression check<\/h2>/);
+    assert.match(page, /<td class="missing">regression<\/td><td>RPS via Svc c64 short conn<\/td><td class="num">31,365 req\/s<\/td><td class="num">20,100 req\/s<\/td><td class="num">-35.9%<\/td>/);
+  });
 });
