@@ -121,6 +121,21 @@ describe('the benchmark end to end on the lab (real everything)', () => {
     assert.ok(existsSync(path.join(dir, 'report.md')));
     assert.equal(summary.service_scale.steps.length, 2);
 
+    // no secret in any history of the run: the kubeconfig's credentials, private keys, passwords
+    const kubeconfig = readFileSync(lab.info.kubeconfigPath, 'utf8');
+    const secrets = new Set<string>();
+    for (const m of kubeconfig.matchAll(/(client-key-data|client-certificate-data|token|password)"?\s*:\s*"?([^\s",}]+)/g)) {
+      secrets.add(m[2]);
+      if (m[1].endsWith('-data')) for (const line of Buffer.from(m[2], 'base64').toString('utf8').split('\n')) if (line.length > 40 && !line.startsWith('-----')) secrets.add(line);
+    }
+    assert.ok(secrets.size > 0, 'the lab kubeconfig has credentials to look for');
+    const ids = [h.workflowId, ...r.scale.steps.map((st) => `${h.workflowId}/scale-${st.svcCount}`)];
+    for (const id of ids) {
+      const text = JSON.stringify(await env.client.workflow.getHandle(id).fetchHistory());
+      for (const secret of secrets) assert.ok(!text.includes(secret), `a kubeconfig credential is in the history of ${id}`);
+      assert.doesNotMatch(text, /PRIVATE KEY|"password"|api[-_]?key/i, `a key or password in the history of ${id}`);
+    }
+
     // cleanup: no benchmark namespace, no dummy Service
     const core = lab.kubeConfig.makeApiClient(CoreV1Api);
     const nss = (await core.listNamespace()).items.map((n) => n.metadata?.name);
