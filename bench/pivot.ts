@@ -1,13 +1,15 @@
 /**
  * Benchmark (prints figures, not a test): the article's pivot on this
- * machine. The lab runs in iptables mode, then in nftables mode; each runs
+ * machine. The lab runs in iptables mode, then in nftables mode, then with a
+ * real Cilium agent (kube-proxy replacement, lab/datapath/cilium.ts); each runs
  * the real benchmark (RPS baseline + Service scale) through real workflows,
  * activities and tools, and we print short-connection RPS via Service and
  * TCP_CRR rate (connections/s to the server pod) at each step, with the
- * KUBE-SERVICES chain length. iptables should fall as Services grow (O(n)
- * first-packet scan), nftables stay level (verdict-map lookup).
+ * KUBE-SERVICES chain length (Cilium: LB map entries). iptables should fall
+ * as Services grow (O(n) first-packet scan), nftables stay level
+ * (verdict-map lookup), Cilium too (socket LB: one hash lookup at connect()).
  *
- *   npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables]
+ *   npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables,cilium]
  *
  * Run it on a quiet machine: the figures are throughput on 2 shared cores.
  */
@@ -30,15 +32,20 @@ import { renderMarkdownTable } from '../src/report/table';
 import { startTemporal } from '../test/support/temporal';
 import { workflowBundle } from '../test/support/workflows';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '1000,5000,10000,20000' }, seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, modes: { type: 'string', default: 'iptables,nftables' } } });
-const modes = values.modes!.split(',') as ('iptables' | 'nftables')[];
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '1000,5000,10000,20000' }, seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, modes: { type: 'string', default: 'iptables,nftables,cilium' } } });
+const modes = values.modes!.split(',') as ('iptables' | 'nftables' | 'cilium')[];
+for (const m of modes) if (!['iptables', 'nftables', 'cilium'].includes(m)) throw new Error(`--modes: iptables, nftables or cilium, not "${m}"`);
 const env = await startTemporal();
 const out = mkdtempSync(path.join(os.tmpdir(), 'nb-pivot-'));
 const runs: { mode: string; r: RunResults; wall: number }[] = [];
 try {
   for (const mode of modes) {
     await labDown({ name: 'pivot' });
-    const info = await labUp({ name: 'pivot', proxyMode: mode, onProgress: (m) => console.error(`[lab] ${m}`) });
+    const info = await labUp(
+      mode === 'cilium'
+        ? { name: 'pivot', datapath: 'cilium-native', onProgress: (m) => console.error(`[lab] ${m}`) }
+        : { name: 'pivot', proxyMode: mode, onProgress: (m) => console.error(`[lab] ${m}`) },
+    );
     const kubeConfig = loadKubeConfig({ kubeconfigPath: info.kubeconfigPath });
     const kube = makeKubeClients({ kubeConfig });
     const taskQueue = `pivot-${mode}-${randomUUID()}`;
@@ -46,7 +53,7 @@ try {
     const config = resolveConfig({
       env: {
         FORTIO_DURATION: values.seconds!, ROUNDS: values.rounds!, ROUND_SLEEP: '2', SETTLE_FACTOR: '0.3', SVC_SCALE_STEPS: values.steps!, KUBECTL_TIMEOUT: String(Number(values.seconds) + 60),
-        NETBENCH_SKIP: 'throughput,latency,metrics', SYNC_TIMEOUT: '1800', NETBENCH_TASK_QUEUE: taskQueue,
+        NETBENCH_SKIP: 'throughput,latency,metrics,hubble,networkpolicy', SYNC_TIMEOUT: '1800', NETBENCH_TASK_QUEUE: taskQueue, AUTO_FIX_LB_MAP: 'true',
       },
       flags: { dir: path.join(out, mode) },
     });
@@ -84,7 +91,7 @@ for (const { mode, r } of runs) {
     rows.push([mode, s.svcCount.toLocaleString('en-US'), fmt(short, base?.mean), fmt(crr, crrBase !== crr?.mean ? crrBase : undefined), `${s.kubeServicesChain ?? s.rulesCount ?? ''} (${s.convergence.seconds.toFixed(1)} s sync)`]);
   }
 }
-const table = renderMarkdownTable(['mode', 'dummy Services', 'short-conn RPS via Service (change vs baseline)', 'TCP_CRR conn/s to pod IP (change vs first step)', 'KUBE-SERVICES rules / nft lines (datapath sync)'], rows);
+const table = renderMarkdownTable(['mode', 'dummy Services', 'short-conn RPS via Service (change vs baseline)', 'TCP_CRR conn/s to pod IP (change vs first step)', 'KUBE-SERVICES rules / nft lines / Cilium LB entries (datapath sync)'], rows);
 console.log(table);
 writeFileSync(path.join(out, 'pivot.md'), table + '\n');
 console.log(`\nwall: ${runs.map((x) => `${x.mode} ${(x.wall / 60).toFixed(1)} min`).join(', ')}; run directories under ${out}`);

@@ -1,5 +1,5 @@
 /**
- * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables] [--datapath kube-proxy|cilium-native|cilium-overlay|cilium-sim-native|cilium-sim-overlay]
+ * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables] [--datapath kube-proxy|cilium-native|cilium-overlay]
  * npx tsx lab/cli.ts down [--name NAME]
  * npx tsx lab/cli.ts status [--name NAME] [--json]
  * npx tsx lab/cli.ts shape --rate 500mbit|--off [--name NAME]
@@ -23,8 +23,7 @@ const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--proxy
   --datapath  kube-proxy (default; --proxy-mode picks iptables or nftables);
               cilium-native, cilium-overlay: a REAL cilium-agent and operator (v1.19.4, from
               \`scripts/setup.sh cilium\`) with kube-proxy replacement, native routing or VXLAN
-              tunnel; no kube-proxy runs. cilium-sim-native, cilium-sim-overlay: the old agent-CLI
-              simulator over a real kube-proxy (to be removed). Switching kind needs \`lab down\`.`;
+              tunnel; no kube-proxy runs. Switching between kube-proxy and Cilium needs \`lab down\`.`;
 
 /** `netbench lab ...` and `tsx lab/cli.ts ...`: returns the exit code, prints errors itself. */
 export async function labMain(argv: string[]): Promise<number> {
@@ -73,7 +72,6 @@ async function dispatch(argv: string[]): Promise<number> {
       if (values.json) console.log(JSON.stringify(info, null, 2));
       else {
         console.log(`lab "${info.name}" up in ${(info.upMs / 1000).toFixed(1)} s (${info.datapath.kind}, mode ${info.proxyMode})`);
-        if (info.datapath.kind === 'cilium-sim') console.log(`  ${info.datapath.settings.datapath}: SIMULATED Cilium agent CLI (lab/cilium-sim); a real kube-proxy carries the packets`);
         if (info.datapath.kind === 'cilium') console.log(`  ${info.datapath.settings.datapath}: a real cilium-agent (kube-proxy replacement) carries Service traffic; no kube-proxy runs`);
         console.log(`  export KUBECONFIG=${info.kubeconfigPath}   # context ${info.context}, server ${info.server}`);
         console.log(`  nodes: ${info.nodes.map((n) => `${n.name} ${n.internalIP} ${n.podCIDR}`).join('; ')}`);

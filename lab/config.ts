@@ -20,11 +20,8 @@ import path from 'node:path';
 
 export type ProxyMode = 'iptables' | 'nftables';
 
-/**
- * The lab's datapath: kube-proxy, a real Cilium agent in one of its routing
- * modes, or (until it is deleted, issue 7) the Cilium agent-CLI simulator.
- */
-export const DATAPATH_NAMES = ['kube-proxy', 'cilium-native', 'cilium-overlay', 'cilium-sim-native', 'cilium-sim-overlay'] as const;
+/** The lab's datapath: kube-proxy, or a real Cilium agent in one of its routing modes. */
+export const DATAPATH_NAMES = ['kube-proxy', 'cilium-native', 'cilium-overlay'] as const;
 export type DatapathName = (typeof DATAPATH_NAMES)[number];
 
 export const NODE_NET = '10.240.0.0/24';

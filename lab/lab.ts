@@ -34,7 +34,6 @@ import {
 } from './config';
 import { ensureNodes, waitApiserver, waitDaemonSetReady, waitFor, waitNodesReady } from './cluster';
 import { KubeProxyDatapath } from './datapath/kube-proxy';
-import { CiliumSimDatapath } from './datapath/cilium-sim';
 import { CiliumDatapath, teardownCilium } from './datapath/cilium';
 import type { DatapathContext, LabDatapath } from './datapath/types';
 import { kwokctlCreate, kwokctlDelete, writeKwokctlConfig } from './kwokctl';
@@ -52,7 +51,7 @@ export interface LabOptions {
   name?: string;
   /** kube-proxy mode (default iptables); with a Cilium datapath, the mode of the real kube-proxy underneath. */
   proxyMode?: ProxyMode;
-  /** kube-proxy (default), a real Cilium in native or overlay routing (lab/datapath/cilium.ts), or the Cilium simulator (cilium-sim-*). */
+  /** kube-proxy (default), or a real Cilium in native or overlay routing (lab/datapath/cilium.ts). */
   datapath?: DatapathName;
   onProgress?: (msg: string) => void;
 }
@@ -111,8 +110,6 @@ const BRIDGE_NETNS = 'bridge-netns';
 function makeDatapath(name: DatapathName, mode: ProxyMode): LabDatapath {
   if (name === 'cilium-native') return new CiliumDatapath('native');
   if (name === 'cilium-overlay') return new CiliumDatapath('overlay');
-  if (name === 'cilium-sim-native') return new CiliumSimDatapath('native', mode);
-  if (name === 'cilium-sim-overlay') return new CiliumSimDatapath('overlay', mode);
   return new KubeProxyDatapath(mode);
 }
 

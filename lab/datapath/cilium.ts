@@ -360,8 +360,14 @@ export class CiliumDatapath implements LabDatapath {
     if (!addrs.includes(`${nodeIP}/32`)) await run(['ip', '-n', p.netns, 'addr', 'add', `${nodeIP}/32`, 'dev', VETH[0]]);
 
     // Mount point of the agent's private /var/run/cilium (made only in its mount namespace).
+    // Made by a lab (this one, or another Cilium lab still up): the last Cilium lab down removes it
+    // again; a /run/cilium that was there before any lab is never removed.
+    const labsDir = path.dirname(p.stateDir);
+    const madeByALab = readdirSync(labsDir).some((n) => existsSync(path.join(labsDir, n, 'cilium', 'created-run-cilium')));
     if (!existsSync('/run/cilium')) {
       mkdirSync('/run/cilium');
+      writeFileSync(cp.runMarker, '/run/cilium\n');
+    } else if (madeByALab && !existsSync(cp.runMarker)) {
       writeFileSync(cp.runMarker, '/run/cilium\n');
     }
 
@@ -546,7 +552,11 @@ export async function teardownCilium(p: LabPaths): Promise<CiliumTeardown> {
       throw new Error(`cannot remove the lab's cgroup ${cg}: processes ${left.join(', ')} are still in it`);
     }
   }
-  if (existsSync(cp.runMarker)) {
+  // Another Cilium lab's agent has its /var/run/cilium mounted on that directory in its own mount
+  // namespace (removing it would detach that mount): leave it while any other Cilium lab exists.
+  const labsDir = path.dirname(p.stateDir);
+  const otherCiliumLab = existsSync(labsDir) && readdirSync(labsDir).some((n) => n !== p.name && existsSync(path.join(labsDir, n, 'cilium')));
+  if (existsSync(cp.runMarker) && !otherCiliumLab) {
     try {
       rmdirSync('/run/cilium');
     } catch {

@@ -1,7 +1,7 @@
 /**
- * The seam between the lab and the datapath it simulates: a real kube-proxy
- * (iptables or nftables) in the lab's netns (kube-proxy.ts), or the Cilium
- * simulator (cilium-sim.ts): its own Kubernetes objects (the `cilium`
+ * The seam between the lab and its datapath: a real kube-proxy (iptables or
+ * nftables) in the lab's netns (kube-proxy.ts), or a real Cilium agent
+ * (cilium.ts): its own Kubernetes objects (the `cilium`
  * DaemonSet, `cilium-config` ConfigMap, the CiliumNetworkPolicy CRD), its
  * own processes, its own readiness check, an exec rule for its agent
  * container; the rest of the lab (control plane, nodes, tool servers, exec)

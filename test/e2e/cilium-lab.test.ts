@@ -5,8 +5,7 @@
  * the policies, netbench's execs into the cilium-agent pod run the real
  * cilium-dbg and bpftool, and an approved LB-map fix or the Hubble toggle
  * restarts the real agent. Real workflows, activities, worker process and
- * Temporal server. NETBENCH_E2E_CILIUM=sim runs the same on the old
- * simulator (lab/cilium-sim, until it is deleted).
+ * Temporal server.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,7 +34,7 @@ const queue = `cil-${randomUUID()}`;
 
 before(async () => {
   await labDown({ name: LAB });
-  [env, info] = await Promise.all([startTemporal(), labUp({ name: LAB, datapath: process.env.NETBENCH_E2E_CILIUM === 'sim' ? 'cilium-sim-native' : 'cilium-native' })]);
+  [env, info] = await Promise.all([startTemporal(), labUp({ name: LAB, datapath: 'cilium-native' })]);
   kc = new KubeConfig();
   kc.loadFromFile(info.kubeconfigPath);
   worker = spawn(path.join(repoRoot, 'bin/netbench'), ['worker', '--address', env.address, '--task-queue', queue], {
