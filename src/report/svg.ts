@@ -95,7 +95,10 @@ export function lineChart(o: LineChartOptions): string {
   let xMin = xs.length ? Math.min(...xs) : 0;
   let xMax = xs.length ? Math.max(...xs) : 1;
   if (xMin === xMax) [xMin, xMax] = [xMin - 1, xMax + 1];
-  const ys = all.flatMap((p) => [p.y, ...(p.lo !== undefined && p.hi !== undefined ? [p.lo, p.hi] : [])]).filter(Number.isFinite);
+  // a quantity that cannot be negative (every point >= 0) keeps its whiskers at 0: a wide interval is not a negative rate
+  const floor = all.every((p) => p.y >= 0) ? 0 : -Infinity;
+  const lo = (p: Point) => Math.max(floor, p.lo!);
+  const ys = all.flatMap((p) => [p.y, ...(p.lo !== undefined && p.hi !== undefined ? [lo(p), p.hi] : [])]).filter(Number.isFinite);
   const yTicks = niceTicks(o.yMin ?? Math.min(0, ...ys), ys.length ? Math.max(...ys) : 1);
   const yLo = yTicks[0];
   const yHi = yTicks[yTicks.length - 1];
@@ -156,7 +159,7 @@ export function lineChart(o: LineChartOptions): string {
     for (const p of pts) {
       const cx = n(sx(p.x));
       if (p.lo !== undefined && p.hi !== undefined && Number.isFinite(p.lo) && Number.isFinite(p.hi)) {
-        const [y1, y2] = [n(sy(p.lo)), n(sy(p.hi))];
+        const [y1, y2] = [n(sy(lo(p))), n(sy(p.hi))];
         out.push(
           `<path class="whisker" d="M${cx} ${y1}V${y2}M${n(cx - 4)} ${y1}h8M${n(cx - 4)} ${y2}h8" stroke="${color}" stroke-width="1.5" fill="none"/>`,
         );

@@ -83,6 +83,32 @@ describe('lineChart', () => {
   });
 });
 
+describe('lineChart whiskers, second tick lines and markers', () => {
+  const chart = () =>
+    lineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [{ name: 'a', points: [{ x: 0, y: 100, lo: -50, hi: 250 }, { x: 10, y: 80, lo: 70, hi: 90, note: '± 10 (n=3)' }] }],
+      xTicks: [{ value: 0, label: 'baseline' }, { value: 10, label: '10\nsync 2 s' }],
+      markers: [{ x: 5, label: 'b overtakes a ≈ 5' }],
+    });
+  it('draws a whisker per interval, never below 0 for a quantity that cannot be negative', () => {
+    const svg = chart();
+    assertWellFormedSvg(svg);
+    assert.equal((svg.match(/class="whisker"/g) ?? []).length, 2);
+    assert.ok(!/>-\d/.test(svg), 'no negative tick');
+    assert.match(svg, /a @ 10: 80 ± 10 \(n=3\)/);
+  });
+  it('puts a tick label\'s second line under it, and marks a crossing', () => {
+    const svg = chart();
+    assert.match(svg, />10<tspan [^>]*>sync 2 s<\/tspan><\/text>/);
+    assert.match(svg, /<g class="marker">.*b overtakes a ≈ 5<\/text><\/g>/);
+    assert.match(svg, /class="x-label"[^>]*>x</);
+    assert.match(svg, /class="y-label"[^>]*>y</);
+  });
+});
+
 describe('niceTicks', () => {
   it('covers the range with 1/2/2.5/5 x 10^k steps', () => {
     assert.deepEqual(niceTicks(0, 115434), [0, 25000, 50000, 75000, 100000, 125000]);
