@@ -32,7 +32,16 @@ import { renderMarkdownTable } from '../src/report/table';
 import { startTemporal } from '../test/support/temporal';
 import { workflowBundle } from '../test/support/workflows';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '1000,5000,10000,20000' }, seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, modes: { type: 'string', default: 'iptables,nftables,cilium' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '1000,5000,10000,20000' }, seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, modes: { type: 'string', default: 'iptables,nftables,cilium' }, help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  console.log(`usage: npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables,cilium]
+
+The article's pivot on this machine: for each mode a fresh lab (kube-proxy iptables, kube-proxy
+nftables, or a real Cilium agent with kube-proxy replacement), the real benchmark's RPS baseline
+and Service-scale steps, then one table: short-connection RPS via the Service and TCP_CRR against
+the number of dummy Services. Needs root and \`scripts/setup.sh all\`; takes long (see lab/README.md).`);
+  process.exit(0);
+}
 const modes = values.modes!.split(',') as ('iptables' | 'nftables' | 'cilium')[];
 for (const m of modes) if (!['iptables', 'nftables', 'cilium'].includes(m)) throw new Error(`--modes: iptables, nftables or cilium, not "${m}"`);
 const env = await startTemporal();
