@@ -10,12 +10,14 @@
  * flips across it, the crossing is exactly there. Curves that touch and part
  * in the same order do not cross. Pure.
  */
-import { fmtNum } from './stats';
+import { beyondNoise, fmtNum } from './stats';
 
 export interface CurvePoint {
   /** Service count (0 = the small-scale baseline) */
   x: number;
   y: number;
+  /** half-width of the 95% interval across rounds, when there were 2 or more */
+  ci95?: number;
 }
 
 export interface Curve {
@@ -37,10 +39,12 @@ export interface Crossing {
   exact: boolean;
   /** the figure both curves have at an exact crossing */
   value?: number;
+  /** both curves have 95% intervals at the counts around the crossing and they overlap at each: the order may be noise */
+  withinNoise?: boolean;
 }
 
 /** The points of a curve by x (the last one wins when an x repeats). */
-const byX = (c: Curve) => new Map(c.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).map((p) => [p.x, p.y]));
+const byX = (c: Curve) => new Map(c.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).map((p) => [p.x, p]));
 
 /** Every crossing of two curves, in order of Service count. `better` says which way is ahead. */
 export function crossingsOf(a: Curve, b: Curve, better: 'higher' | 'lower'): Crossing[] {
@@ -49,7 +53,13 @@ export function crossingsOf(a: Curve, b: Curve, better: 'higher' | 'lower'): Cro
   const xs = [...pa.keys()].filter((x) => pb.has(x)).sort((p, q) => p - q);
   // d > 0: a is ahead
   const sign = better === 'higher' ? 1 : -1;
-  const d = xs.map((x) => sign * (pa.get(x)! - pb.get(x)!));
+  const d = xs.map((x) => sign * (pa.get(x)!.y - pb.get(x)!.y));
+  // the stats rule of "larger than the noise", where both curves have intervals at a count (tolerance 0: intervals only)
+  const noisy = (x: number) => {
+    const [p, q] = [pa.get(x)!, pb.get(x)!];
+    if (p.ci95 === undefined || q.ci95 === undefined) return false;
+    return !beyondNoise({ mean: p.y, ci95: p.ci95 }, { mean: q.y, ci95: q.ci95 }, 0).significant;
+  };
   const out: Crossing[] = [];
   let last = -1; // index of the last point where the curves differ
   for (let i = 0; i < xs.length; i++) {
@@ -59,10 +69,10 @@ export function crossingsOf(a: Curve, b: Curve, better: 'higher' | 'lower'): Cro
       if (i - last > 1) {
         // equal at the counts in between: exactly there (the first of them)
         const x = xs[last + 1];
-        out.push({ loser, winner, from: x, to: x, at: x, exact: true, value: pa.get(x)! });
+        out.push({ loser, winner, from: x, to: x, at: x, exact: true, value: pa.get(x)!.y, ...(noisy(xs[last]) && noisy(xs[i]) ? { withinNoise: true } : {}) });
       } else {
         const at = xs[last] + ((xs[i] - xs[last]) * d[last]) / (d[last] - d[i]);
-        out.push({ loser, winner, from: xs[last], to: xs[i], at, exact: false });
+        out.push({ loser, winner, from: xs[last], to: xs[i], at, exact: false, ...(noisy(xs[last]) && noisy(xs[i]) ? { withinNoise: true } : {}) });
       }
     }
     last = i;
@@ -91,11 +101,12 @@ export const about = (c: Crossing): string => fmtNum(c.exact ? c.at : c.to - c.f
  */
 export function crossingText(c: Crossing, metric: string, better: 'higher' | 'lower', valueText: (v: number) => string = (v) => fmtNum(v)): string {
   const verb = better === 'higher' ? 'falls below' : 'rises above';
-  const head = `${c.loser} ${metric} ${verb} ${c.winner}'s`;
+  const head = `${c.loser} ${metric} ${verb} ${c.winner}${c.winner.endsWith('s') ? "'" : "'s"}`;
+  const noise = c.withinNoise ? ' (within the noise: the 95% intervals overlap on both sides)' : '';
   if (c.exact) {
     const at = c.at === 0 ? 'at the small-scale baseline' : `at ${fmtNum(c.at)} Services`;
-    return `${head} exactly ${at}, where both measured ${valueText(c.value!)}`;
+    return `${head} exactly ${at}, where both measured ${valueText(c.value!)}${noise}`;
   }
   const from = c.from === 0 ? 'the small-scale baseline' : fmtNum(c.from);
-  return `${head} between ${from} and ${servicesText(c.to)}, at about ${about(c)} by linear interpolation`;
+  return `${head} between ${from} and ${servicesText(c.to)}, at about ${about(c)} by linear interpolation${noise}`;
 }

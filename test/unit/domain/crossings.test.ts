@@ -84,4 +84,15 @@ describe('allCrossings', () => {
       'iptables < Cilium Native in 20000..30000',
     ]);
   });
+
+  it("says when the crossing is within the noise, and spells a name ending in s as the possessive it is", () => {
+    const a: Curve = { name: 'iptables', points: [{ x: 0, y: 3381, ci95: 130 }, { x: 500, y: 2728, ci95: 4009 }, { x: 2000, y: 2298, ci95: 2205 }] };
+    const b: Curve = { name: 'nftables', points: [{ x: 0, y: 1983, ci95: 5076 }, { x: 500, y: 2224, ci95: 509 }, { x: 2000, y: 3490, ci95: 2667 }] };
+    const [c] = crossingsOf(a, b, 'higher');
+    assert.equal(c.withinNoise, true);
+    assert.equal(crossingText(c, 'short-conn RPS', 'higher'), "iptables short-conn RPS falls below nftables' between 500 and 2,000 Services, at about 900 by linear interpolation (within the noise: the 95% intervals overlap on both sides)");
+    // separated intervals: a crossing beyond the noise says nothing more
+    const tight = (cv: Curve): Curve => ({ ...cv, points: cv.points.map((p) => ({ ...p, ci95: 1 })) });
+    assert.equal(crossingsOf(tight(a), tight(b), 'higher')[0].withinNoise, undefined);
+  });
 });
