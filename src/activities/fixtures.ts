@@ -3,7 +3,8 @@
  * down (delete, wait until gone). Heartbeats while waiting.
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import { AuthorizationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import { accessNeeded, describeNeed, type AccessPlan } from '../domain/access';
 import {
   FIXTURE_PODS,
   FIXTURE_SERVICES,
@@ -19,7 +20,7 @@ import { DUMMY_SELECTOR } from '../domain/services';
 import { CNP, POLICY_NAMES } from './cilium';
 import type { Targets } from '../domain/scenarios';
 import { applyObjects } from '../kube/apply';
-import { describeKubeError, isNotFound, type KubeClients } from '../kube/client';
+import { describeKubeError, isNotFound, statusCodeOf, type KubeClients } from '../kube/client';
 import { purgeDummyObjects } from './services';
 import { abortableSleep as sleep } from '../kube/batches';
 import { waitForNamespaceGone, WaitTimeoutError } from '../kube/waits';
@@ -36,6 +37,7 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const authz = kc.makeApiClient(AuthorizationV1Api);
 
   async function readNamespace(name: string): Promise<V1Namespace | undefined> {
     try {
@@ -110,11 +112,25 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
      * exists without netbench's label is the user's: refused unless the user
      * said --use-existing-ns, and then it is never deleted or relabelled.
      */
-    async claimNamespaces(input: { workloads: string; services: string; useExisting: boolean }): Promise<{ owners: Record<string, NamespaceOwner> }> {
+    async claimNamespaces(input: {
+      workloads: string;
+      services: string;
+      useExisting: boolean;
+      /** what the run will do: RBAC that forbids any of it is refused here, before anything changes (0.3) */
+      access?: Omit<AccessPlan, 'ns' | 'scaleNamespace' | 'workloadNamespaceIsUsers'>;
+    }): Promise<{ owners: Record<string, NamespaceOwner> }> {
       const owners: Record<string, NamespaceOwner> = {};
       const problems: string[] = [];
+      const unreadable: string[] = [];
       for (const [name, role] of [[input.workloads, 'workloads'], [input.services, 'services']] as const) {
-        const ns = await readNamespace(name);
+        let ns: V1Namespace | undefined;
+        try {
+          ns = await readNamespace(name);
+        } catch (err) {
+          if (statusCodeOf(err) !== 403) throw err;
+          unreadable.push(describeNeed({ verb: 'get', group: '', resource: 'namespaces', name, why: 'checking whose namespace it is before using it' }));
+          continue;
+        }
         owners[name] = namespaceOwner(ns);
         const why = namespaceRefusal(name, ns, { useExisting: input.useExisting, role });
         if (why) problems.push(why);
@@ -123,6 +139,26 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
         }
       }
       if (problems.length) throw ApplicationFailure.nonRetryable([...new Set(problems)].join('\n'), 'NamespaceRefused');
+      if (unreadable.length && !input.access) throw ApplicationFailure.nonRetryable(`RBAC forbids what this run needs (nothing was changed):\n  - ${unreadable.join('\n  - ')}`, 'AccessDenied');
+      if (input.access) {
+        const needs = accessNeeded({ ...input.access, ns: input.workloads, scaleNamespace: input.services, workloadNamespaceIsUsers: owners[input.workloads] === 'user' });
+        const answers = await Promise.all(
+          needs.map(async (n) => {
+            const r = await authz.createSelfSubjectAccessReview({
+              body: { spec: { resourceAttributes: { verb: n.verb, group: n.group, resource: n.resource, subresource: n.subresource, namespace: n.namespace, name: n.name } } },
+            });
+            return { n, allowed: r.status?.allowed === true };
+          }),
+        );
+        const denied = [...unreadable, ...answers.filter((a) => !a.allowed).map((a) => describeNeed(a.n))];
+        if (denied.length) {
+          throw ApplicationFailure.nonRetryable(
+            `RBAC forbids what this run needs (nothing was changed):\n${denied.map((d) => `  - ${d}`).join('\n')}\n` +
+              'Grant it (deploy/rbac.yaml lists every rule netbench needs), or leave the phase out with --skip.',
+            'AccessDenied',
+          );
+        }
+      }
       return { owners };
     },
 

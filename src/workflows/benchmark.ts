@@ -159,6 +159,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       workloads: o.ns,
       services: o.scaleNamespace,
       useExisting: o.useExistingNs ?? false,
+      access: { phases: plan!.phases.filter((p) => p.run).map((p) => p.phase), cilium: isCilium(cluster!.clusterType), endpointsMode: o.endpointsMode },
     });
   }
 

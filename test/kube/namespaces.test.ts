@@ -8,7 +8,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import type { PhaseName } from '../../src/config';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { makeFixtureActivities } from '../../src/activities/fixtures';
 import { CNP, policyObject, POLICY_NAMES } from '../../src/activities/cilium';
@@ -25,7 +26,7 @@ let core: CoreV1Api;
 const inCtx = <T>(fn: () => Promise<T>) => new MockActivityEnvironment().run(fn) as Promise<T>;
 
 before(async () => {
-  api = await startApiserver({ controllers: ['namespace-controller'] });
+  api = await startApiserver({ controllers: ['namespace-controller'], users: ['alice'] });
   core = api.kubeConfig.makeApiClient(CoreV1Api);
   await KubernetesObjectApi.makeApiClient(api.kubeConfig).create(CILIUM_POLICY_CRD);
   // The user's namespace, with the user's own things in it.
@@ -114,5 +115,36 @@ describe("a user's namespace (real apiserver)", () => {
     const again = await inCtx(() => fixtures.deleteNamespaces({ namespaces: [USER_NS, OURS], timeoutSec: 60 }));
     assert.deepEqual(again, { deleted: [], kept: [{ namespace: USER_NS, removedObjects: 0 }] });
     assert.deepEqual(await userThings(), before_);
+  });
+
+  it('RBAC that forbids what the plan needs is refused before anything changes, naming each missing permission and what needs it', async () => {
+    // alice may read namespaces and nothing else
+    const rbac = api.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createClusterRole({ body: { metadata: { name: 'ns-reader' }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }] } });
+    await rbac.createClusterRoleBinding({ body: { metadata: { name: 'alice-ns-reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ns-reader' }, subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }] } });
+    const alice = new KubeConfig();
+    alice.loadFromFile(api.kubeconfigFor('alice'));
+    const fixtures = makeFixtureActivities({ kubeConfig: alice });
+    const before_ = (await core.listNamespace()).items.map((n) => n.metadata?.name).sort();
+    const access = { phases: ['rps', 'hubble', 'networkpolicy', 'service-scale', 'metrics'] as PhaseName[], cilium: true, endpointsMode: 'endpointslices' as const };
+    await assert.rejects(
+      inCtx(() => fixtures.claimNamespaces({ workloads: 'fresh-bench', services: 'fresh-services', useExisting: false, access })),
+      (err: Error) => {
+        assert.match(err.message, /RBAC forbids what this run needs \(nothing was changed\)/);
+        for (const line of [
+          /create pods\/exec "fortio-client" in namespace fresh-bench: needed for every measurement/,
+          /create namespaces \(cluster-wide\): needed for creating the benchmark namespace/,
+          /create endpointslices\.discovery\.k8s\.io in namespace fresh-services/,
+          /update configmaps "cilium-config" in namespace kube-system/,
+          /create ciliumnetworkpolicies\.cilium\.io in namespace fresh-bench/,
+          /list pods\.metrics\.k8s\.io in namespace kube-system/,
+        ]) assert.match(err.message, line);
+        return true;
+      },
+    );
+    assert.deepEqual((await core.listNamespace()).items.map((n) => n.metadata?.name).sort(), before_, 'nothing was created');
+    // the admin may do all of it
+    const admin = makeFixtureActivities({ kubeConfig: api.kubeConfig });
+    assert.deepEqual(await inCtx(() => admin.claimNamespaces({ workloads: 'fresh-bench', services: 'fresh-services', useExisting: false, access })), { owners: { 'fresh-bench': 'absent', 'fresh-services': 'absent' } });
   });
 });

@@ -399,6 +399,15 @@ describe('deploy/ RBAC on a real kube-apiserver, as the worker\'s ServiceAccount
     }
   });
 
+  it('the run\'s access check passes for a full Cilium plan (every SelfSubjectAccessReview allowed by deploy/)', async () => {
+    const fixtures = makeFixtureActivities({ kubeConfig: worker });
+    const phases = ['throughput', 'rps', 'latency', 'hubble', 'networkpolicy', 'service-scale', 'metrics'] as const;
+    for (const endpointsMode of ['endpointslices', 'endpoints'] as const) {
+      const r: { owners: Record<string, string> } = await new MockActivityEnvironment().run(() => fixtures.claimNamespaces({ workloads: BENCH, services: SCALE, useExisting: false, access: { phases: [...phases], cilium: true, endpointsMode } })) as { owners: Record<string, string> };
+      assert.ok(r.owners[BENCH] !== 'user');
+    }
+  });
+
   it('cleanup: the workload namespace is deleted and waited out', async () => {
     const env = new MockActivityEnvironment();
     const inCtx = <T>(fn: () => Promise<T>) => env.run(fn) as Promise<T>;
