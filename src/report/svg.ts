@@ -160,8 +160,10 @@ export function lineChart(o: LineChartOptions): string {
       const cx = n(sx(p.x));
       if (p.lo !== undefined && p.hi !== undefined && Number.isFinite(p.lo) && Number.isFinite(p.hi)) {
         const [y1, y2] = [n(sy(lo(p))), n(sy(p.hi))];
+        // several series: each one's whiskers a little to the side, so overlapping intervals stay apart
+        const wx = n(cx + (i - (o.series.length - 1) / 2) * 5);
         out.push(
-          `<path class="whisker" d="M${cx} ${y1}V${y2}M${n(cx - 4)} ${y1}h8M${n(cx - 4)} ${y2}h8" stroke="${color}" stroke-width="1.5" fill="none"/>`,
+          `<path class="whisker" d="M${wx} ${y1}V${y2}M${n(wx - 4)} ${y1}h8M${n(wx - 4)} ${y2}h8" stroke="${color}" stroke-width="1.5" fill="none"/>`,
         );
       }
       out.push(
