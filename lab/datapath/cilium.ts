@@ -69,6 +69,11 @@ export const AGENT = 'cilium-agent';
 export const OPERATOR = 'cilium-operator';
 const USAGE_AGENT = 'usage-agent';
 const ROLLOUT = 'cilium-rollout';
+const CRI_LOGS = 'cilium-logs';
+/** The CRI-format copy of a daemon's log that kwok serves as `kubectl logs` (lab/cri-log.ts). */
+export function criLogFile(p: LabPaths, id: string): string {
+  return path.join(p.logDir, `${id}.cri.log`);
+}
 export const AGENT_CONTAINER = 'cilium-agent';
 export const PIDFILE_ENV = 'NETBENCH_CILIUM_AGENT_PIDFILE';
 /** The devices the agent is given (the namespace otherwise has only `lo`). */
@@ -266,7 +271,7 @@ export class CiliumDatapath implements LabDatapath {
   }
 
   daemonIds(): string[] {
-    return [AGENT, OPERATOR, USAGE_AGENT, ROLLOUT];
+    return [AGENT, OPERATOR, USAGE_AGENT, ROLLOUT, CRI_LOGS];
   }
 
   /** The agent's node: the last worker (see the file comment). */
@@ -291,7 +296,21 @@ export class CiliumDatapath implements LabDatapath {
     const patches = ((kwokctl.componentsPatches ?? []) as { name: string }[]).filter((c) => c.name !== 'kwok-controller');
     patches.push({ name: 'kwok-controller', extraEnvs: [{ name: 'PATH', value: `${cp.execBin}:${process.env.PATH ?? '/usr/bin:/bin'}` }] } as { name: string });
     kwokctl.componentsPatches = patches;
-    writeFileIfChanged(file, docs.map((d) => JSON.stringify(d, null, 2)).join('\n---\n') + '\n');
+    // `kubectl logs` of the cilium-agent and cilium-operator pods: the real processes' logs, as a kubelet serves them.
+    const logs = {
+      kind: 'ClusterLogs',
+      apiVersion: exec.apiVersion,
+      metadata: { name: 'netbench-lab-cilium-logs' },
+      spec: {
+        selector: { matchNamespaces: [NS] },
+        logs: [
+          { containers: [AGENT_CONTAINER], logsFile: criLogFile(p, AGENT), follow: true },
+          { containers: ['cilium-operator'], logsFile: criLogFile(p, OPERATOR), follow: true },
+        ],
+      },
+    };
+    const out = [...docs.filter((d) => !(d.kind === 'ClusterLogs' && d.metadata?.name === logs.metadata.name)), logs];
+    writeFileIfChanged(file, out.map((d) => JSON.stringify(d, null, 2)).join('\n---\n') + '\n');
   }
 
   async applyObjects(ctx: DatapathContext): Promise<void> {
@@ -385,6 +404,12 @@ export class CiliumDatapath implements LabDatapath {
       PATH: `${b.llvmBin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
       K8S_NODE_NAME: this.agentNode(ctx),
     };
+
+    // kubectl logs (see patchKwokctlConfig).
+    await startDaemon(p, {
+      id: CRI_LOGS,
+      argv: [process.execPath, path.join(import.meta.dirname, '..', 'cri-log.ts'), logFile(p, AGENT), criLogFile(p, AGENT), logFile(p, OPERATOR), criLogFile(p, OPERATOR)],
+    });
 
     // The operator registers the CRDs the agent waits for.
     await startDaemon(p, {

@@ -336,6 +336,32 @@ describe('lab with a real Cilium agent', { skip: buildProblem ?? false, timeout:
     await waitFor('Hubble: Ok in the real cilium status', 300_000, async () => /^Hubble:\s+Ok/m.test((await agentExec(ciliumStatusArgs())).stdout), 1_000);
   });
 
+  it('L7 policy: the real agent refuses netbench\'s L7 CiliumNetworkPolicy (no L7 proxy here) and says why in its pod log; L3/L4 is imported', async () => {
+    const cilium = makeCiliumActivities({ kubeConfig: kc });
+    await act(cilium.applyPolicy, { ns: NS, kind: 'l3l4' });
+    await act(cilium.applyPolicy, { ns: NS, kind: 'l7' });
+    const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=cilium' })).items;
+    const podName = pods.find((x) => x.status?.phase === 'Running')!.metadata!.name!;
+    const refusal = await waitFor('the agent\'s refusal in `kubectl logs`', 30_000, async () => {
+      const log = await core.readNamespacedPodLog({ namespace: 'kube-system', name: podName, container: 'cilium-agent', sinceSeconds: 120 });
+      return /Unable to add CiliumNetworkPolicy.*ciliumNetworkPolicyName=allow-fortio-benchmark-l7 .*error="([^"]+)"/.exec(log)?.[1];
+    }, 1_000);
+    assert.equal(refusal, 'Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled');
+    // `cilium-dbg policy get`: the agent's policy repository, JSON rules with their labels.
+    const policyNames = async () =>
+      (JSON.parse((await agentExec(['cilium-dbg', 'policy', 'get'])).stdout.replace(/\nRevision: \d+\s*$/, '')) as { Labels?: { key: string; value: string }[] }[])
+        .flatMap((r) => r.Labels ?? [])
+        .filter((l) => l.key === 'io.cilium.k8s.policy.name')
+        .map((l) => l.value);
+    const names = await waitFor('the L3/L4 rule in `cilium-dbg policy get`', 30_000, async () => {
+      const got = await policyNames();
+      return got.includes('allow-fortio-benchmark') ? got : null;
+    }, 1_000);
+    assert.ok(!names.includes('allow-fortio-benchmark-l7'), 'the L7 rule was not imported');
+    await act(cilium.deletePolicy, { ns: NS, kind: 'l3l4' });
+    await act(cilium.deletePolicy, { ns: NS, kind: 'l7' });
+  });
+
   it('component metrics from the real agent: bpftool map memory, LB/CT/identity counts, agent RSS', async () => {
     const metrics = await act(makeMetricsActivities({ kubeConfig: kc }).collectComponentMetrics, { proxyMode: 'cilium', outputDir: tmp });
     assert.deepEqual(metrics.failures, []);
