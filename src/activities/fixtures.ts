@@ -32,6 +32,15 @@ function podProblem(p: V1Pod): string {
   return `${p.metadata?.name}: ${p.status?.phase ?? 'no status'}${waiting ? ` (${waiting})` : ''}`;
 }
 
+const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable']);
+
+/** `pod: image (reason: message)` for each container of a pod whose image cannot be pulled. */
+function imageProblems(p: V1Pod): string[] {
+  return (p.status?.containerStatuses ?? [])
+    .filter((c) => c.state?.waiting?.reason && PULL_FAILURES.has(c.state.waiting.reason))
+    .map((c) => `${p.metadata?.name}: ${c.image} (${c.state!.waiting!.reason}${c.state!.waiting!.message ? `: ${c.state!.waiting!.message.slice(0, 160)}` : ''})`);
+}
+
 export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pick<KubeClients, 'core' | 'discovery'> }) {
   const kc = deps.kubeConfig;
   const core = kc.makeApiClient(CoreV1Api);
@@ -173,6 +182,14 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
         pods = (await core.listNamespacedPod({ namespace: input.ns, labelSelector: 'app=benchmark' })).items;
         const ready = pods.filter((p) => FIXTURE_PODS.includes(p.metadata?.name as never) && isReady(p));
         ctx.heartbeat({ ready: ready.length, of: FIXTURE_PODS.length });
+        // An image that cannot be pulled will not be by waiting: say which, now, not after the timeout.
+        const unpullable = pods.flatMap((p) => imageProblems(p));
+        if (unpullable.length) {
+          throw ApplicationFailure.nonRetryable(
+            `test images cannot be pulled: ${unpullable.join('; ')}. Set IPERF_IMAGE / NETPERF_IMAGE / FORTIO_IMAGE to images the nodes can pull (netbench's cleanup removes what it created)`,
+            'ImagePullFailed',
+          );
+        }
         if (ready.length === FIXTURE_PODS.length) break;
         if (Date.now() > deadline) {
           const notReady = FIXTURE_PODS.filter((n) => !ready.some((p) => p.metadata?.name === n)).map(

@@ -147,4 +147,25 @@ describe("a user's namespace (real apiserver)", () => {
     const admin = makeFixtureActivities({ kubeConfig: api.kubeConfig });
     assert.deepEqual(await inCtx(() => admin.claimNamespaces({ workloads: 'fresh-bench', services: 'fresh-services', useExisting: false, access })), { owners: { 'fresh-bench': 'absent', 'fresh-services': 'absent' } });
   });
+
+  it('a test image that cannot be pulled fails the deploy at once, naming the pod and the image (not after the 300 s wait)', async () => {
+    const ns = 'nb-images';
+    await core.createNamespace({ body: { metadata: { name: ns, labels: { 'app.kubernetes.io/managed-by': 'netbench' } } } });
+    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'default' } } });
+    const fixtures = makeFixtureActivities({ kubeConfig: api.kubeConfig });
+    const t0 = Date.now();
+    const deploying = inCtx(() => fixtures.deployFixtures({ ns, serverNode: 'n1', clientNode: 'n2', images: { iperf: 'i', netperf: 'n', fortio: 'fortio/fortio:no-such-tag' }, readyTimeoutSec: 300 }));
+    // what a kubelet reports for an image it cannot pull (no kubelet here: the status is written as one would)
+    for (;;) {
+      const pod = await core.readNamespacedPod({ namespace: ns, name: 'fortio-client' }).catch(() => undefined);
+      if (pod) {
+        pod.status = { phase: 'Pending', containerStatuses: [{ name: 'fortio', image: 'fortio/fortio:no-such-tag', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "fortio/fortio:no-such-tag"' } } }] };
+        await core.replaceNamespacedPodStatus({ namespace: ns, name: 'fortio-client', body: pod });
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await assert.rejects(deploying, /test images cannot be pulled: fortio-client: fortio\/fortio:no-such-tag \(ImagePullBackOff: Back-off pulling image/);
+    assert.ok(Date.now() - t0 < 60_000, 'at once, not after the timeout');
+  });
 });
