@@ -11,6 +11,10 @@ import assert from 'node:assert/strict';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import type { PhaseName } from '../../src/config';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeClusterActivities } from '../../src/activities/cluster';
 import { makeFixtureActivities } from '../../src/activities/fixtures';
 import { CNP, policyObject, POLICY_NAMES } from '../../src/activities/cilium';
 import { FIXTURE_PODS, fixtureObjects, MANAGED_BY_NETBENCH } from '../../src/domain/fixtures';
@@ -167,5 +171,16 @@ describe("a user's namespace (real apiserver)", () => {
     }
     await assert.rejects(deploying, /test images cannot be pulled: fortio-client: fortio\/fortio:no-such-tag \(ImagePullBackOff: Back-off pulling image/);
     assert.ok(Date.now() - t0 < 60_000, 'at once, not after the timeout');
+  });
+
+  it('a cluster with one node is refused by the first step, which only reads', async () => {
+    await core.createNode({ body: { metadata: { name: 'only-node' }, status: { addresses: [{ type: 'InternalIP', address: '10.240.0.9' }] } } });
+    const before_ = (await core.listNamespace()).items.length;
+    const cluster = makeClusterActivities({ kubeConfig: api.kubeConfig });
+    await assert.rejects(
+      inCtx(() => cluster.inspectCluster({ contextName: 'one-node', outputDir: mkdtempSync(path.join(os.tmpdir(), 'nb-one-node-')) })),
+      /need at least 2 nodes \(server and client sides must differ\), found 1/,
+    );
+    assert.equal((await core.listNamespace()).items.length, before_, 'nothing was created');
   });
 });
