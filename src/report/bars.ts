@@ -130,3 +130,74 @@ export function barChart(o: BarChartOptions): string {
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
+
+/** One row of a stacked bar chart: its parts by series, in series order. */
+export interface StackedRow {
+  label: string;
+  parts: { series: string; value: number }[];
+  /** printed at the bar's end ("12.4 s · orchestration 3%") */
+  text: string;
+}
+
+/**
+ * Horizontal stacked bars (where a run's time went: tools, creation,
+ * convergence, pauses, orchestration per phase). Each series is a colour in
+ * the legend and a `g.series` of its segments.
+ */
+export function stackedBarChart(o: { title: string; rows: StackedRow[]; series: string[]; xLabel: string; yLabel: string; width?: number; xFormat?: (v: number) => string }): string {
+  const W = o.width ?? 960;
+  const xFormat = o.xFormat ?? ((v: number) => fmtNum(v));
+  const labelW = Math.min(260, 24 + Math.max(40, ...o.rows.map((r) => r.label.length * 6.6)));
+  const textW = Math.min(300, 16 + Math.max(60, ...o.rows.map((r) => r.text.length * 6.6)));
+  const m = { left: Math.round(28 + labelW), right: Math.round(textW), top: 44, bottom: 78 };
+  const pw = Math.max(120, W - m.left - m.right);
+  const ph = o.rows.length * ROW;
+  const H = m.top + ph + m.bottom;
+  const totals = o.rows.map((r) => r.parts.reduce((a, p) => a + Math.max(0, p.value), 0));
+  const ticks = niceTicks(0, Math.max(1e-9, ...totals), Math.max(2, Math.min(6, Math.floor(pw / 90))));
+  const top = ticks[ticks.length - 1];
+  const sx = (v: number) => m.left + (Math.max(0, v) / top) * pw;
+  const r1 = (v: number) => Number(v.toFixed(1));
+  const color = (s: string) => PALETTE[o.series.indexOf(s) % PALETTE.length];
+  // a series with nothing to draw (no convergence wait in any row) is left out of the chart and its legend
+  const drawn = o.series.filter((s) => o.rows.some((r) => r.parts.some((p) => p.series === s && p.value > 0)));
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart bar-chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(o.title)}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
+    `<title>${escapeXml(o.title)}</title>`,
+    `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
+    `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold" fill="#222">${escapeXml(o.title)}</text>`,
+    '<g class="x-axis">',
+    ...ticks.flatMap((t) => [`<line x1="${r1(sx(t))}" y1="${m.top}" x2="${r1(sx(t))}" y2="${m.top + ph}" stroke="#e6e6e6"/>`, `<text x="${r1(sx(t))}" y="${m.top + ph + 16}" text-anchor="middle" fill="#444">${escapeXml(xFormat(t))}</text>`]),
+    '</g>',
+    `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + ph}" stroke="#444"/>`,
+    `<line x1="${m.left}" y1="${m.top + ph}" x2="${m.left + pw}" y2="${m.top + ph}" stroke="#444"/>`,
+    `<text class="x-label" x="${m.left + pw / 2}" y="${m.top + ph + 36}" text-anchor="middle" fill="#222">${escapeXml(o.xLabel)}</text>`,
+    `<text class="y-label" x="14" y="${m.top + ph / 2}" text-anchor="middle" fill="#222" transform="rotate(-90 14 ${m.top + ph / 2})">${escapeXml(o.yLabel)}</text>`,
+    '<g class="y-axis">',
+    ...o.rows.map((r, i) => `<text x="${m.left - 8}" y="${m.top + i * ROW + ROW / 2 + 4}" text-anchor="end" fill="#222">${escapeXml(r.label)}</text>`),
+    '</g>',
+  ];
+  // the segments of a series in one group; each row's segments start where the previous series ended
+  const starts = o.rows.map(() => 0);
+  for (const s of drawn) {
+    out.push(`<g class="series" data-name="${escapeXml(s)}">`);
+    o.rows.forEach((r, i) => {
+      const v = Math.max(0, r.parts.find((p) => p.series === s)?.value ?? 0);
+      if (v <= 0) return;
+      const x = sx(starts[i]);
+      const y = m.top + i * ROW + (ROW - BAR) / 2;
+      out.push(`<rect x="${r1(x)}" y="${r1(y)}" width="${r1(Math.max(0.5, sx(starts[i] + v) - x))}" height="${BAR}" fill="${color(s)}"><title>${escapeXml(`${r.label} · ${s}: ${xFormat(v)}`)}</title></rect>`);
+      starts[i] += v;
+    });
+    out.push('</g>');
+  }
+  o.rows.forEach((r, i) => out.push(`<text x="${r1(sx(totals[i]) + 6)}" y="${m.top + i * ROW + ROW / 2 + 4}" fill="#222">${escapeXml(r.text)}</text>`));
+  out.push('<g class="legend">');
+  let lx = m.left;
+  for (const s of drawn) {
+    out.push(`<rect x="${lx}" y="${H - 22}" width="14" height="12" fill="${color(s)}"/>`, `<text x="${lx + 20}" y="${H - 12}" fill="#222">${escapeXml(s)}</text>`);
+    lx += 40 + s.length * 7;
+  }
+  out.push('</g>', '</svg>');
+  return out.join('\n') + '\n';
+}

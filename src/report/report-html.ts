@@ -11,9 +11,10 @@
  */
 import type { PhaseName } from '../config';
 import type { Measurement, RunResults } from '../domain/results';
+import { timeSplits, type TimeSplit } from '../domain/timeline';
 import { isMeasurementOf, scenarioById, SCENARIOS, scenariosOf, unitDigits, type Scenario, type Unit } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
-import { barChart, type Bar } from './bars';
+import { barChart, stackedBarChart, type Bar } from './bars';
 import { SCALE_CURVES, scaleCurve } from './curves';
 import { NONE, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
 import { cellWithInterval, glanceRows } from './glance';
@@ -92,7 +93,7 @@ export function renderReportHtml(results: RunResults, summary: Record<string, un
     )}</p>`,
     r.status !== 'completed' ? banner('bad', `Run ${r.status}${r.failure ? `: ${oneLine(r.failure)}` : ''}. This report shows what it measured; see Failures & skipped.`) : '',
     !r.scale.trusted ? banner('warn', `Untrusted large-scale results: ${oneLine(r.scale.untrustedReason ?? 'the Cilium LB-map fix was not applied')}. Service-scale figures may show LB-map overflow, not O(n) degradation.`) : '',
-    toc([['glance', 'At a glance'], ['throughput', '1. Throughput'], ['rps', '2. RPS'], ['latency', '3. Latency'], ['scale', '4. Service scale'], ['overheads', '5. Hubble & NetworkPolicy'], ['resources', '6. Resources'], ['environment', 'Environment'], ['failures', 'Failures & skipped']]),
+    toc([['glance', 'At a glance'], ['throughput', '1. Throughput'], ['rps', '2. RPS'], ['latency', '3. Latency'], ['scale', '4. Service scale'], ['overheads', '5. Hubble & NetworkPolicy'], ['resources', '6. Resources'], ...(r.timeline?.length ? [['time', 'Where the time went'] as [string, string]] : []), ['environment', 'Environment'], ['failures', 'Failures & skipped']]),
     '</header>',
   ].join('\n');
 
@@ -104,6 +105,7 @@ export function renderReportHtml(results: RunResults, summary: Record<string, un
     scaleSection(r, s, label),
     overheadSection(r, s, type),
     resourcesSection(r, s),
+    timeSection(r),
     section('environment', 'Environment', table(['Item', 'Value'], environmentRows(r, s))),
     failuresSection(r),
     regressionSection(r),
@@ -336,6 +338,36 @@ function environmentRows(r: RunResults, s: SummaryView): CellIn[][] {
     ['Workflow', `${r.workflowId} / ${r.runId}`],
     ['Output directory', r.outputDir],
   ];
+}
+
+/** Where the time went: each phase and scale step split into tools, creation, convergence, pauses and orchestration (domain/timeline.ts). */
+function timeSection(r: RunResults): string {
+  if (!r.timeline?.length) return '';
+  const { rows, total, orchestrationShare } = timeSplits(r.timeline);
+  const parts = (t: TimeSplit) => [
+    { series: 'tools', value: t.toolSeconds },
+    { series: 'creating Services', value: t.createSeconds },
+    { series: 'convergence waits', value: t.convergeSeconds },
+    { series: 'durable pauses', value: t.pauseSeconds },
+    { series: 'orchestration', value: t.otherSeconds },
+  ];
+  const pct = (a: number, b: number) => (b > 0 ? `${fmtNum((a / b) * 100, 1)}%` : '—');
+  return section(
+    'time',
+    'Where the time went',
+    para(`Orchestration (everything but the tools, Service creation, convergence waits and pauses) took ${pct(total.otherSeconds, total.seconds)} of the ${fmtSecs(total.seconds)} wall time.`),
+    figure(
+      stackedBarChart({
+        title: 'Wall time per phase and scale step',
+        rows: rows.map((t) => ({ label: t.name, parts: parts(t), text: `${fmtSecs(t.seconds)} · orchestration ${pct(t.otherSeconds, t.seconds)}` })),
+        series: parts(total).map((p) => p.series),
+        xLabel: 'seconds (workflow time)',
+        yLabel: 'phase / step',
+        xFormat: (v) => fmtNum(v),
+      }),
+      `From the workflow's own records (workflow time): one bar per phase and scale step; orchestration (${fmtNum(orchestrationShare * 100, 1)}% in all) is what is left after the tools, Service creation, convergence waits and durable pauses.`,
+    ),
+  );
 }
 
 /** The comparison with the baseline run, when the run made one. */

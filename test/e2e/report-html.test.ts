@@ -47,6 +47,12 @@ function iptablesWithFailures(): RunResults {
   a.measurements.push(failed('svc_c256', 'exec stream closed (websocket 1006) after 3 attempts', { round: 3 }));
   a.scale.steps[2].measurements = a.scale.steps[2].measurements.filter((m) => !(m.scenario === 'tcp_crr' && m.round === 3));
   a.scale.steps[2].measurements.push(failed('tcp_crr', 'netperf: no CSV line in output (timed out after 180 s)', { round: 3, step: 20000 }));
+  // the workflow's timeline: where the time went
+  const t = (name: string, seconds: number, toolSeconds: number, createSeconds = 0, convergeSeconds = 0, pauseSeconds = 0) => ({ name, startedAt: a.startedAt, seconds, toolSeconds, createSeconds, convergeSeconds, pauseSeconds });
+  a.timeline = [
+    t('inspect', 1.2, 0), t('deploy', 14, 0), t('throughput', 500, 450, 0, 0, 45), t('rps', 790, 720, 0, 0, 60), t('latency', 560, 540, 0, 0, 15),
+    ...[5000, 10000, 20000, 30000].map((n, i) => t(`service-scale @${n}`, 700 + i * 200, 600, 60 + i * 100, 2 + n / 1000, 30)), t('metrics', 80, 0, 0, 0, 45), t('cleanup', 300, 0),
+  ];
   return a;
 }
 
@@ -152,9 +158,9 @@ describe('report.html in Chromium', () => {
     const o = await open(path.join(dirs.iptables, 'report.html'));
     try {
       const list = await charts(o.page);
-      assertCharts(list, 8);
+      assertCharts(list, 9);
       const titles = list.map((c) => c.title);
-      for (const t of ['Throughput (iperf3)', 'Requests per second (fortio, as fast as possible)', 'TCP round-trip latency (netperf, pod IP)', 'Short-conn RPS vs Service count', 'Keepalive RPS vs Service count', 'TCP_CRR p99 vs Service count', 'Datapath sync time per step', 'Datapath component CPU per pod']) {
+      for (const t of ['Wall time per phase and scale step', 'Throughput (iperf3)', 'Requests per second (fortio, as fast as possible)', 'TCP round-trip latency (netperf, pod IP)', 'Short-conn RPS vs Service count', 'Keepalive RPS vs Service count', 'TCP_CRR p99 vs Service count', 'Datapath sync time per step', 'Datapath component CPU per pod']) {
         assert.ok(titles.includes(t), `chart "${t}" missing; have: ${titles.join(' | ')}`);
       }
       const rps = list.find((c) => c.title.startsWith('Requests per second'))!;
@@ -168,7 +174,8 @@ describe('report.html in Chromium', () => {
       assert.match(text, /Not applicable here: Cilium only/);
       assertClean(o, 'report.html');
       await screenshot(o.page, 'report-iptables.png');
-      for (const id of ['throughput', 'rps', 'latency', 'scale', 'failures']) await o.page.locator(`section#${id}`).screenshot({ path: artifactPath(`report-section-${id}.png`) });
+      assert.match(await o.page.locator('section#time').innerText(), /Orchestration .* took [\d.]+% of the [\d,]+ s wall time/);
+      for (const id of ['throughput', 'rps', 'latency', 'scale', 'time', 'failures']) await o.page.locator(`section#${id}`).screenshot({ path: artifactPath(`report-section-${id}.png`) });
       await o.page.emulateMedia({ media: 'print' });
       await screenshot(o.page, 'report-print.png');
     } finally {

@@ -68,4 +68,16 @@ describe('renderReportHtml', () => {
     assert.match(page, /<h2>Regression check<\/h2>/);
     assert.match(page, /<td class="missing">regression<\/td><td>RPS via Svc c64 short conn<\/td><td class="num">31,365 req\/s<\/td><td class="num">20,100 req\/s<\/td><td class="num">-35.9%<\/td>/);
   });
+
+  it('shows where the time went, from the workflow\'s timeline', () => {
+    const r = makeRun(A);
+    const t = (name: string, seconds: number, toolSeconds: number, createSeconds = 0, convergeSeconds = 0, pauseSeconds = 0) => ({ name, startedAt: r.startedAt, seconds, toolSeconds, createSeconds, convergeSeconds, pauseSeconds });
+    r.timeline = [t('throughput', 100, 90, 0, 0, 5), t('service-scale @5000', 200, 120, 50, 20, 0)];
+    const page = unescape(html(r));
+    assert.match(page, /Orchestration \(everything but the tools, Service creation, convergence waits and pauses\) took 5\.0% of the 300 s wall time\./);
+    const chart = svgs(page).find((x) => x.includes('Wall time per phase and scale step'))!;
+    assertWellFormedSvg(chart);
+    assert.deepEqual([...chart.matchAll(/<g class="series" data-name="([^"]+)"/g)].map((m) => m[1]), ['tools', 'creating Services', 'convergence waits', 'durable pauses', 'orchestration']);
+    assert.match(chart, />200 s · orchestration 5\.0%</);
+  });
 });
