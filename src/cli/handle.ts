@@ -13,7 +13,7 @@ import { approveLbMapFixUpdate, progressQuery } from '../shared';
 import { connect, workflowUrl, type TemporalTarget } from './connect';
 import { progressLine } from './progress';
 import { RESUME_HELP, ResumeRefused, startResume } from './resume';
-import { finish } from './run';
+import { finish, writtenResults } from './run';
 import { COMMON_FLAGS, target, UsageError } from './usage';
 
 function idArg(cmd: string, argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
@@ -112,7 +112,10 @@ export async function resultMain(argv: string[]) {
   return withHandle('result', argv, { dir: { type: 'string' } }, 'netbench result ID [--dir DIR]: write benchmark-summary.json, report.md, report.html and netbench-results.json of a finished run (default: its own output directory) and print the summary\n', async (h, v) => {
     const d = await h.describe();
     if (d.status.name === 'RUNNING') throw new UsageError(`run ${h.workflowId} is still running (netbench watch ${h.workflowId})`);
-    const results = (await h.result()) as RunResults;
+    // A failed or cancelled run has no result; what it measured is in the results file its worker wrote.
+    const results = d.status.name === 'COMPLETED' ? ((await h.result()) as RunResults) : await writtenResults(h);
+    if (!results) throw new UsageError(`run ${h.workflowId} ended ${d.status.name} and its worker's results file is not on this machine (see its output directory on the worker)`);
+    if (d.status.name !== 'COMPLETED') process.stderr.write(`run ${h.workflowId} ended ${d.status.name}: its report shows what it measured (continue it: netbench resume ${h.workflowId})\n`);
     const dir = path.resolve((v.dir as string) ?? results.outputDir);
     const files = await writeRunFiles(dir, { ...results, outputDir: dir });
     process.stdout.write(`${renderSummaryTable(buildSummary(results), { color: !!process.stdout.isTTY })}\n`);

@@ -173,7 +173,7 @@ export function warnLeftovers(results: RunResults): void {
 }
 
 /** The results file the worker wrote for this run, when it is on this machine (undefined otherwise). */
-async function writtenResults(handle: WorkflowHandle): Promise<RunResults | undefined> {
+export async function writtenResults(handle: WorkflowHandle): Promise<RunResults | undefined> {
   try {
     const history = await handle.fetchHistory();
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -285,6 +285,11 @@ describe('the benchmark end to end on the lab (real everything)', () => {
     assert.ok(failed instanceof WorkflowFailedError, 'the first run failed');
     const firstSeconds = (Date.now() - t0) / 1000;
     assert.match(String((failed.cause as Error)?.message), /exceeded quota|forbidden/i);
+    // the failed run still has its report, and `netbench result` gives it (from the results its worker wrote)
+    const res = spawnSync(path.join(repoRoot, 'bin/netbench'), ['result', h.workflowId, '--address', env.address], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stderr, /ended FAILED: its report shows what it measured \(continue it: netbench resume /);
+    assert.match(res.stdout, /Benchmark Results Summary/);
     // its cleanup removed the namespace (and the quota with it)
     await eventually(async () => !(await core.listNamespace()).items.some((n) => n.metadata?.name === svcNs), 120_000, 'the failed run cleaned up');
 
