@@ -2,7 +2,7 @@
  * Following a run from the CLI: a progress bar redrawn in place on a TTY,
  * one line per change elsewhere (logs, CI). Returns when the run ends.
  */
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type Progress } from '../shared';
 
 export function bar(done: number, total: number, width = 28): string {
@@ -38,8 +38,24 @@ export async function follow(handle: WorkflowHandle, o: FollowOptions = {}): Pro
   let last = '';
   let hinted = false;
   let noWorkerSince = 0;
+  let unreachableSince = 0;
   for (;;) {
-    const desc = await handle.describe();
+    let desc: Awaited<ReturnType<WorkflowHandle['describe']>>;
+    try {
+      desc = await handle.describe();
+      unreachableSince = 0;
+    } catch (err) {
+      // A Temporal restart or a network blip is not the run's end: the run goes on in the server.
+      // (No such workflow, or no permission to see it, are answers, not outages.)
+      if (err instanceof WorkflowNotFoundError || (err as { code?: number }).code === 7 /* gRPC PERMISSION_DENIED */) throw err;
+      unreachableSince ||= Date.now();
+      const line = `Temporal unreachable for ${Math.round((Date.now() - unreachableSince) / 1000)} s (${String((err as Error).message).split('\n')[0]}); the run goes on in the server, still trying`;
+      if (tty) out.write(`\r\x1b[2K${line.slice(0, (out.columns ?? 160) - 1)}`);
+      else if (line.replace(/\d+ s/, '') !== last.replace(/\d+ s/, '')) out.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+      last = line;
+      await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
+      continue;
+    }
     if (desc.status.name !== 'RUNNING') {
       if (tty && last) out.write('\n');
       return desc.status.name;
