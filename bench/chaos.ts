@@ -25,7 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { labDown, labStatus, labUp, type LabInfo } from '../lab/lab';
 import { resolveConfig } from '../src/config';
@@ -52,6 +52,7 @@ Options:
   --kills-per-run N
   --rate R            fault rate of the proxy run, per request (default 0.05)
   --outage SECONDS    the apiserver unreachable this long (default 180)
+  --temporal-down S   the Temporal dev server down this long (default: 5 to 20 s, seeded)
   --steps LIST        SVC_SCALE_STEPS of every run (default 100,1000)
   --cancel-phases L   phases of the cancel runs (default deploy,throughput,rps,latency,creation,scale-measure,metrics)
   --port N            gRPC port of the campaign's Temporal dev server (default 7491; Web UI +1000)
@@ -188,6 +189,7 @@ export interface Opts {
   killsPerRun: number;
   rate: number;
   outageSec: number;
+  temporalDownSec?: number;
   steps: number[];
   cancelPhases: string[];
   port: number;
@@ -307,6 +309,7 @@ class Campaign {
   async down(): Promise<void> {
     await this.client?.connection.close().catch(() => undefined);
     devServerStop({ stateDir: this.stateDir });
+    for (let i = 0; i < 100 && (await portOpen(this.o.port)); i++) await sleep(200); // gone before the next campaign starts
     if (this.o.keepLab) return;
     await labDown({ name: this.o.lab });
   }
@@ -392,10 +395,19 @@ class Campaign {
     const notes: string[] = [];
     const stepCounts = new Map<number, number>();
     let ended = false;
-    const result = handle.result().then(
-      (r) => ({ ok: true as const, r: r as RunResults }),
-      (e: unknown) => ({ ok: false as const, e }),
-    );
+    // handle.result() gives up when Temporal is unreachable for long (it did during a 90 s restart):
+    // the run goes on in the server, so wait again; only the run's own end counts.
+    const result = (async () => {
+      for (;;) {
+        try {
+          return { ok: true as const, r: (await handle.result()) as RunResults };
+        } catch (e) {
+          if (e instanceof WorkflowFailedError || e instanceof WorkflowNotFoundError) return { ok: false as const, e };
+          notes.push(`the client's result() failed while the run went on (${(e as Error).message.split('\n')[0]}); waited again`);
+          await sleep(2000);
+        }
+      }
+    })();
     void result.then(() => (ended = true));
     // The probe: where the run is, the Service count at each step, and the fault's trigger.
     while (!ended) {
@@ -465,12 +477,8 @@ class Campaign {
           const t = types.get(idOf(s.scheduledEventId)) ?? '?';
           retries.set(t, Math.max(retries.get(t) ?? 0, s.attempt ?? 1));
         }
-        // an activity retried after a failure shows its last attempt on the completed/failed event; count failures too
-        const f = e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
-        if (f) {
-          const t = types.get(idOf(f.scheduledEventId)) ?? '?';
-          retries.set(t, Math.max(retries.get(t) ?? 1, 2));
-        }
+        // (a retried activity has one Started event, written with its last attempt; a final failure,
+        // e.g. a tool run aborted by a cancel, is not a retry)
       }
     }
     // attempts of completed measurements (retries inside one scheduled activity leave one Started event)
@@ -567,7 +575,10 @@ function sigkillSpec(c: Campaign, plan: Array<{ kind: string; skip: number; dela
         return;
       }
       if (x.here.kind !== t.kind) return;
-      const occurrence = `${x.here.label}/${x.st.timers.join(',')}`;
+      // The same tool run, creation or pause as the last kill is not a new point (the label's phase
+      // comes from a query, which fails while the worker restarts: identify by activity and timer).
+      const act = x.st.activities.find((a) => a.type !== 'monitorResources');
+      const occurrence = JSON.stringify([act?.wf, act?.type, act?.input?.scenario, act?.input?.round, act?.input?.step, act?.input?.from, x.st.timers]);
       if (occurrence === lastOccurrence) return; // the same tool run / pause as the last kill
       if (t.skip > 0) {
         t.skip--;
@@ -591,7 +602,8 @@ function sigkillSpec(c: Campaign, plan: Array<{ kind: string; skip: number; dela
 function temporalSpec(c: Campaign): RunSpec {
   const kinds = ['creation', 'tool', 'convergence'];
   const kind = kinds[c.int(0, kinds.length - 1)];
-  const downSec = c.int(5, 20);
+  const drawn = c.int(5, 20);
+  const downSec = c.o.temporalDownSec ?? drawn;
   let done = false;
   return {
     fault: 'temporal',
@@ -708,6 +720,7 @@ export function parseChaosArgs(argv: string[]): Opts | undefined {
       'kills-per-run': { type: 'string' },
       rate: { type: 'string' },
       outage: { type: 'string' },
+      'temporal-down': { type: 'string' },
       steps: { type: 'string' },
       'cancel-phases': { type: 'string' },
       port: { type: 'string' },
@@ -735,6 +748,7 @@ export function parseChaosArgs(argv: string[]): Opts | undefined {
     killsPerRun: Math.max(1, num(values['kills-per-run'], 5, '--kills-per-run')),
     rate: num(values.rate, 0.05, '--rate'),
     outageSec: num(values.outage, 180, '--outage'),
+    temporalDownSec: values['temporal-down'] === undefined ? undefined : num(values['temporal-down'], 0, '--temporal-down'),
     steps: (values.steps ?? '100,1000').split(',').map(Number),
     cancelPhases,
     port: num(values.port, 7491, '--port'),
