@@ -20,7 +20,7 @@ import { DUMMY_SELECTOR } from '../domain/services';
 import { CNP, POLICY_NAMES } from './cilium';
 import type { Targets } from '../domain/scenarios';
 import { applyObjects } from '../kube/apply';
-import { describeKubeError, isNotFound, statusCodeOf, type KubeClients } from '../kube/client';
+import { describeKubeError, isNotFound, isRetryableKubeError, statusCodeOf, type KubeClients } from '../kube/client';
 import { purgeDummyObjects } from './services';
 import { abortableSleep as sleep } from '../kube/batches';
 import { waitForNamespaceGone, WaitTimeoutError } from '../kube/waits';
@@ -48,12 +48,16 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
   const custom = kc.makeApiClient(CustomObjectsApi);
   const authz = kc.makeApiClient(AuthorizationV1Api);
 
+  /** Read a namespace (undefined: there is none). A transient fault (429, 5xx, a reset) is retried here, a few times, rather than costing the whole activity attempt. */
   async function readNamespace(name: string): Promise<V1Namespace | undefined> {
-    try {
-      return await core.readNamespace({ name });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await core.readNamespace({ name });
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        if (attempt >= 5 || !isRetryableKubeError(err)) throw err;
+        await sleep(250 * 2 ** attempt);
+      }
     }
   }
 
