@@ -111,10 +111,11 @@ export interface ComponentMetrics {
 
 /**
  * Where a phase's (or a scale step's) wall time went, from the workflow's own
- * records: the tools running, creating dummy Services, waiting for the
- * datapath to converge, durable pauses (round sleeps, settle pauses, an
- * approval), and the rest: orchestration (activity scheduling, retries,
- * cluster calls, the report).
+ * records: the tools running (and the resource sampling), creating and
+ * deleting what the run puts in the cluster (test workloads, dummy
+ * Services), waiting for the datapath to converge, durable pauses (round
+ * sleeps, settle pauses, an approval), and the rest: orchestration
+ * (activity scheduling, retries, cluster calls between the steps).
  */
 export interface TimelineEntry {
   /** a phase, or `service-scale @N` for one scale step */
@@ -122,6 +123,7 @@ export interface TimelineEntry {
   startedAt: string;
   seconds: number;
   toolSeconds: number;
+  /** creating and deleting the test workloads and dummy Services */
   createSeconds: number;
   convergeSeconds: number;
   pauseSeconds: number;

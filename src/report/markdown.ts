@@ -217,10 +217,10 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
     const cells = (r: TimeSplit) => [r.name, fmtSecs(r.seconds), fmtSecs(r.toolSeconds), fmtSecs(r.createSeconds), fmtSecs(r.convergeSeconds), fmtSecs(r.pauseSeconds), fmtSecs(r.otherSeconds)];
     out.push('## Where the time went', '');
     para(
-      `Orchestration (everything but the tools, Service creation, convergence waits and pauses) took ${(orchestrationShare * 100).toFixed(1)}% of the ${fmtSecs(total.seconds)} wall time.`,
+      `Orchestration (everything but the tools, creating and deleting objects, convergence waits and pauses) took ${(orchestrationShare * 100).toFixed(1)}% of the ${fmtSecs(total.seconds)} wall time.`,
       '',
       table(
-        ['Phase / step', { header: 'Wall', align: 'right' }, { header: 'Tools', align: 'right' }, { header: 'Creating Services', align: 'right' }, { header: 'Convergence', align: 'right' }, { header: 'Pauses', align: 'right' }, { header: 'Orchestration', align: 'right' }],
+        ['Phase / step', { header: 'Wall', align: 'right' }, { header: 'Tools', align: 'right' }, { header: 'Creating / deleting', align: 'right' }, { header: 'Convergence', align: 'right' }, { header: 'Pauses', align: 'right' }, { header: 'Orchestration', align: 'right' }],
         [...rows.map(cells), cells({ ...total, name: '**total**' })],
       ),
     );

@@ -346,7 +346,7 @@ function timeSection(r: RunResults): string {
   const { rows, total, orchestrationShare } = timeSplits(r.timeline);
   const parts = (t: TimeSplit) => [
     { series: 'tools', value: t.toolSeconds },
-    { series: 'creating Services', value: t.createSeconds },
+    { series: 'creating / deleting objects', value: t.createSeconds },
     { series: 'convergence waits', value: t.convergeSeconds },
     { series: 'durable pauses', value: t.pauseSeconds },
     { series: 'orchestration', value: t.otherSeconds },

@@ -169,13 +169,16 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
 
   async function deployWorkloads(facts: ClusterFacts): Promise<Targets> {
     progress.enter('deploy');
-    return longActivities('deploy test workloads and wait Ready (300 s)').deployFixtures({
+    const t0 = Date.now();
+    const targets = await longActivities('deploy test workloads and wait Ready (300 s)').deployFixtures({
       ns: o.ns,
       serverNode: facts.nodes[0].name,
       clientNode: facts.nodes[1].name,
       images: { iperf: o.iperfImage, netperf: o.netperfImage, fortio: o.fortioImage },
       readyTimeoutSec: 300,
     });
+    progress.spent({ create: (Date.now() - t0) / 1000 });
+    return targets;
   }
 
   /** Every (scenario, round) of a phase. */
@@ -350,6 +353,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     progress.enter('metrics');
     const component = datapathComponent(facts);
     progress.spent({ pause: await pause(o.metricsSettleSecs, `quiet time before sampling ${o.metricsSettleSecs} s`) });
+    const t0 = Date.now();
     try {
       const stats = await longActivities(`sample ${component.selector} CPU/memory ×${o.metricsSamples}`).sampleResources({
         component: component.name,
@@ -373,6 +377,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       if (isCancellation(err)) throw err;
       results.component = { failures: [...(results.component?.failures ?? []), { what: 'component metrics', reason: failureReason(err) }] };
     }
+    progress.spent({ tool: (Date.now() - t0) / 1000 }); // sampling and reading the datapath is measuring
     progress.state.done += 1;
     phaseRecord('metrics', 'done');
   }
@@ -385,8 +390,10 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       results.cleanup = { done: false, skipped: true, reason: '--skip-cleanup' };
       return;
     }
+    const t0 = Date.now();
     try {
       const gone = await longActivities(`delete namespaces ${o.ns} and ${o.scaleNamespace}`).deleteNamespaces({ namespaces: [o.ns, o.scaleNamespace] });
+      progress.spent({ create: (Date.now() - t0) / 1000 }); // deleting what the run created: object churn, like creating it
       results.cleanup = { done: true, skipped: false, ...(gone.kept?.length ? { kept: gone.kept } : {}) };
     } catch (err) {
       results.cleanup = { done: false, skipped: false, reason: failureReason(err) };

@@ -62,7 +62,7 @@ export class RunProgress {
 
   /** A new phase: the previous one is done; the Web UI and search attributes follow. */
   enter(phase: RunPhase): void {
-    this.open(phase === 'done' ? undefined : phase);
+    if (this.current?.name !== phase) this.open(phase === 'done' ? undefined : phase); // (the warm-up and its phase are one entry)
     const s = this.state;
     if (isPhase(s.phase) && !s.phasesDone.includes(s.phase)) s.phasesDone.push(s.phase);
     s.phase = phase;

@@ -77,7 +77,7 @@ describe('renderReportHtml', () => {
     assert.match(page, /Orchestration \(everything but the tools, Service creation, convergence waits and pauses\) took 5\.0% of the 300 s wall time\./);
     const chart = svgs(page).find((x) => x.includes('Wall time per phase and scale step'))!;
     assertWellFormedSvg(chart);
-    assert.deepEqual([...chart.matchAll(/<g class="series" data-name="([^"]+)"/g)].map((m) => m[1]), ['tools', 'creating Services', 'convergence waits', 'durable pauses', 'orchestration']);
+    assert.deepEqual([...chart.matchAll(/<g class="series" data-name="([^"]+)"/g)].map((m) => m[1]), ['tools', 'creating / deleting objects', 'convergence waits', 'durable pauses', 'orchestration']);
     assert.match(chart, />200 s · orchestration 5\.0%</);
   });
 });
