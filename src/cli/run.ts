@@ -105,6 +105,7 @@ async function runClusters(config: Config, values: Record<string, unknown>, cont
     const p = await handle.query(compareProgressQuery);
     const parts = await Promise.all(p.clusters.map(async (c) => {
       if (c.state !== 'running') return `${c.contextName}: ${c.state}`;
+      // Display only: a run between workflow tasks may not answer a query yet; it shows as 'running' and is asked again on the next redraw.
       const cp = await client.workflow.getHandle(c.workflowId).query(progressQuery).catch(() => undefined);
       return `${c.contextName}: ${cp ? `${cp.phase} ${cp.done}/${cp.total}` : 'running'}`;
     }));

@@ -209,6 +209,8 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
               intervalSec: 5,
             }),
           )
+          // Ended by mon.cancel() below, so it always ends in a cancellation; the CSV it leaves is auxiliary
+          // (the figures of record are the measurements and the metrics phase's sampling).
           .catch(() => undefined)
       : Promise.resolve();
     for (const s of scenariosOf(phase)) {

@@ -34,6 +34,7 @@ export async function serviceScaleStep(input: ScaleStepInput): Promise<ScaleStep
   const quiet = patched('netbench-quiet-signals');
   let untold: { doneDelta: number; lastFigure?: string } = { doneDelta: 0 };
   const send = async (p: { scenario?: string; waitingFor?: string; servicesCreated?: number; doneDelta?: number; lastFigure?: string }) => {
+    // Progress display only: a parent that cannot be signalled (closed, or run on its own) does not change the step's figures.
     if (parent) await parent.signal(scaleProgressSignal, { step: svcCount, servicesCreated: p.servicesCreated ?? svcCount, ...p }).catch(() => undefined);
   };
   const report = async (p: { scenario?: string; waitingFor?: string; servicesCreated?: number; doneDelta?: number }) => {
