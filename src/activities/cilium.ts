@@ -1,11 +1,27 @@
 /**
  * Cilium-only actions: Hubble toggle, CiliumNetworkPolicy apply/delete,
- * the LB-map capacity patch and the rollout restart it needs.
+ * the LB-map capacity patch and the rollout restart it needs; and what the
+ * agents did with them, asked as on any cluster (`cilium-dbg` through pod
+ * exec in the agent pod on the benchmark pods' nodes, the agent's log
+ * through `kubectl logs`): the benchmark pods' endpoints, a policy imported
+ * or refused (domain/cilium-checks.ts decides what that means for the run).
  */
 import { Context } from '@temporalio/activity';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1DaemonSet, type V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import type { EndpointCheck, PolicyVerdict } from '../domain/cilium-checks';
 import { isNotFound } from '../kube/client';
 import { abortableSleep as sleep } from '../kube/batches';
+import { execInPod } from '../kube/exec';
+import {
+  ciliumEndpointListArgs,
+  ciliumPolicyGetArgs,
+  describeEndpoints,
+  endpointOfPod,
+  findPolicyRefusal,
+  parseCiliumEndpointList,
+  parseCiliumPolicyGet,
+  policyImported,
+} from '../tools/cilium';
 
 export const CNP = { group: 'cilium.io', version: 'v2', plural: 'ciliumnetworkpolicies' } as const;
 export const POLICY_NAMES = { l3l4: 'allow-fortio-benchmark', l7: 'allow-fortio-benchmark-l7' } as const;
@@ -37,11 +53,47 @@ export function deploymentRolledOut(d: V1Deployment): boolean {
   return !!s && (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && (s.updatedReplicas ?? 0) >= want && (s.availableReplicas ?? 0) >= want && (s.replicas ?? 0) <= want;
 }
 
+/** The agent container of a Cilium pod (Helm's name; else the pod's first container). */
+export function agentContainer(pod: V1Pod): string | undefined {
+  const names = (pod.spec?.containers ?? []).map((c) => c.name);
+  return names.includes('cilium-agent') ? 'cilium-agent' : names[0];
+}
+
+/** The node label netbench's lab puts on its nodes (lab/cluster.ts). */
+export const LAB_NODE_LABEL = 'netbench.dev/lab';
+
 export function makeCiliumActivities(deps: { kubeConfig: KubeConfig }) {
   const kc = deps.kubeConfig;
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
+
+  /** The running Cilium agent pod on each node (a DaemonSet: one per node). */
+  async function agentPods(): Promise<Map<string, V1Pod>> {
+    const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=cilium' })).items;
+    const byNode = new Map<string, V1Pod>();
+    for (const p of pods) {
+      const node = p.spec?.nodeName;
+      if (node && p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp) byNode.set(node, p);
+    }
+    return byNode;
+  }
+
+  /** The agent CLI in an agent pod: `cilium-dbg` (1.15+), else `cilium` (older images). */
+  async function agentCli(pod: V1Pod, args: (bin: string) => string[], signal?: AbortSignal): Promise<string> {
+    const run = (command: string[]) =>
+      execInPod({ kubeConfig: kc, namespace: 'kube-system', pod: pod.metadata!.name!, container: agentContainer(pod), command, timeoutMs: 60_000, signal });
+    try {
+      return (await run(args('cilium-dbg'))).stdout;
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ExecCommandError') throw err;
+      try {
+        return (await run(args('cilium'))).stdout;
+      } catch {
+        throw err; // the cilium-dbg error says more
+      }
+    }
+  }
 
   /** rollout restart ds/cilium and deploy/cilium-operator; wait until rolled out (heartbeating). */
   async function restartAndWait(timeoutSec: number): Promise<{ seconds: number }> {
@@ -136,6 +188,94 @@ export function makeCiliumActivities(deps: { kubeConfig: KubeConfig }) {
       await core.replaceNamespacedConfigMap({ name: 'cilium-config', namespace: 'kube-system', body: cm });
       await restartAndWait(input.timeoutSec ?? 300);
       return { changed: true };
+    },
+
+    /**
+     * The benchmark pods' Cilium endpoints: for each pod, its node, the agent
+     * pod on that node and the endpoint that agent lists for it
+     * (`cilium-dbg endpoint list -o json`). An agent that cannot be asked is
+     * recorded with the error, not thrown: the run then measures as it always did.
+     */
+    async ciliumEndpoints(input: { ns: string; pods: string[] }): Promise<EndpointCheck> {
+      const ctx = Context.current();
+      const inNs = (await core.listNamespacedPod({ namespace: input.ns })).items;
+      const agents = await agentPods();
+      const labNodes = new Set((await core.listNode({ labelSelector: `${LAB_NODE_LABEL}=true` })).items.map((n) => n.metadata?.name));
+      const out: EndpointCheck = { ns: input.ns, pods: [], agents: [] };
+      const listed = new Map<string, ReturnType<typeof parseCiliumEndpointList>>();
+      for (const name of input.pods) {
+        const node = inNs.find((p) => p.metadata?.name === name)?.spec?.nodeName;
+        const agent = node ? agents.get(node) : undefined;
+        const entry: EndpointCheck['pods'][number] = { pod: name, ...(node ? { node } : {}), ...(agent ? { agentPod: agent.metadata!.name! } : {}) };
+        if (node && agent && !out.agents.some((a) => a.node === node)) {
+          const rec: EndpointCheck['agents'][number] = { node, agentPod: agent.metadata!.name!, lab: labNodes.has(node) };
+          try {
+            const eps = parseCiliumEndpointList(await agentCli(agent, ciliumEndpointListArgs, ctx.cancellationSignal));
+            listed.set(node, eps);
+            rec.endpoints = describeEndpoints(eps);
+          } catch (err) {
+            if (ctx.cancellationSignal.aborted) throw err;
+            rec.error = (err as Error).message;
+          }
+          out.agents.push(rec);
+          ctx.heartbeat({ node });
+        }
+        const ep = node ? endpointOfPod(listed.get(node) ?? [], input.ns, name) : undefined;
+        if (ep) entry.endpointId = ep.id;
+        out.pods.push(entry);
+      }
+      return out;
+    },
+
+    /**
+     * What the agent on `node` did with the CiliumNetworkPolicy just applied:
+     * imported (its rules, labelled with the policy's name and namespace, are
+     * in `cilium-dbg policy get -o json`) or refused (the agent logged
+     * "Unable to add CiliumNetworkPolicy" for it since `since`; its error is
+     * the reason). Polls until one of them shows or `timeoutSec` passes
+     * (then 'unknown', as when the agent cannot be asked).
+     */
+    async policyVerdict(input: { ns: string; kind: 'l3l4' | 'l7'; node: string; since: string; timeoutSec?: number }): Promise<PolicyVerdict> {
+      const ctx = Context.current();
+      const name = POLICY_NAMES[input.kind];
+      const started = Date.now();
+      const seconds = () => (Date.now() - started) / 1000;
+      const agent = (await agentPods()).get(input.node);
+      if (!agent) return { verdict: 'unknown', node: input.node, detail: `no running Cilium agent pod on node ${input.node}`, seconds: seconds() };
+      const agentPod = agent.metadata!.name!;
+      const sinceMs = Date.parse(input.since);
+      let lastError: string | undefined;
+      for (;;) {
+        try {
+          const repo = parseCiliumPolicyGet(await agentCli(agent, ciliumPolicyGetArgs, ctx.cancellationSignal));
+          if (policyImported(repo, input.ns, name)) return { verdict: 'imported', node: input.node, agentPod, revision: repo.revision, seconds: seconds() };
+          const log = await core.readNamespacedPodLog({
+            name: agentPod,
+            namespace: 'kube-system',
+            container: agentContainer(agent),
+            timestamps: true,
+            // a margin for clocks: the workflow's `since` and the node's log timestamps
+            sinceSeconds: Math.max(1, Math.ceil((Date.now() - sinceMs) / 1000) + 10),
+          });
+          const refusal = findPolicyRefusal(log, input.ns, name, new Date(sinceMs - 10_000).toISOString());
+          if (refusal) return { verdict: 'refused', node: input.node, agentPod, refusal: refusal.error, logLine: refusal.line, seconds: seconds() };
+          lastError = undefined;
+        } catch (err) {
+          if (ctx.cancellationSignal.aborted) throw err;
+          lastError = (err as Error).message;
+        }
+        ctx.heartbeat({ seconds: seconds() });
+        if (seconds() >= (input.timeoutSec ?? 30)) {
+          return {
+            verdict: 'unknown',
+            node: input.node,
+            agentPod,
+            detail: lastError ?? `after ${Math.round(seconds())} s the agent neither lists the policy ${input.ns}/${name} in \`cilium-dbg policy get\` nor logs a refusal of it`,
+            seconds: seconds(),
+          };
+        }
+        await sleep(1000, ctx.cancellationSignal);
+      }
     },
 
     /** rollout restart ds/cilium and deploy/cilium-operator, then wait until the DaemonSet is rolled out and Ready. */

@@ -37,6 +37,12 @@ export interface Measurement {
   /** Service count of the scale step, when measured inside one */
   step?: number;
   ok: boolean;
+  /**
+   * Not attempted, on purpose: the datapath had nothing to act on (no Cilium
+   * endpoint for the benchmark pods, a policy the agent refused). `reason`
+   * says why; there is no figure and no raw file. Not a failure.
+   */
+  notMeasured?: boolean;
   /** headline: Gbps (iperf3), req/s (fortio), p99 µs (netperf) */
   value?: number;
   /** every parsed figure (p50Us, p99Ms, retransmits, ...) */

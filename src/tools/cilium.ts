@@ -26,8 +26,10 @@
 //
 // Pure: no node: imports, no Temporal.
 
+import { z } from 'zod';
 import { ToolOutputError, reasonFromLine, requireOutput } from './errors';
 import { binarySchema } from './inputs';
+import { readToolJson, validateToolJson } from './json';
 import type { Probe } from './driver';
 
 /** Agent CLI name: `cilium` (older images) or `cilium-dbg` (1.15+). */
@@ -55,6 +57,16 @@ export function ciliumBpfCtListGlobalArgs(binary: CiliumBinary = 'cilium'): stri
 /** `cilium identity list` */
 export function ciliumIdentityListArgs(binary: CiliumBinary = 'cilium'): string[] {
   return [bin(binary), 'identity', 'list'];
+}
+
+/** `cilium endpoint list -o json`: the agent's endpoints (one per pod it manages, plus host/health). */
+export function ciliumEndpointListArgs(binary: CiliumBinary = 'cilium-dbg'): string[] {
+  return [bin(binary), 'endpoint', 'list', '-o', 'json'];
+}
+
+/** `cilium policy get -o json`: the agent's policy repository (the rules it imported) and its revision. */
+export function ciliumPolicyGetArgs(binary: CiliumBinary = 'cilium-dbg'): string[] {
+  return [bin(binary), 'policy', 'get', '-o', 'json'];
 }
 
 /** `cat /proc/1/status` — the agent is PID 1 of its container. */
@@ -159,3 +171,166 @@ export const ciliumCtEntries = count(() => ciliumBpfCtListGlobalArgs(), 'ct');
 export const ciliumIdentities = count(() => ciliumIdentityListArgs(), 'identity');
 /** The agent's resident memory in kB (`cat /proc/1/status`). */
 export const agentRssKb: Probe<number> = { tool: 'proc-status', argv: () => procStatusArgs(), parse: ({ stdout }) => parseProcStatusVmRssKb(stdout) };
+
+
+// ---- endpoints and policies: what the agent does with netbench's pods and policies --------------
+
+/** One endpoint of `cilium endpoint list -o json` (models.Endpoint), the fields netbench reads. */
+export interface CiliumEndpoint {
+  id: number;
+  state?: string;
+  /** status.external-identifiers: set for pods (k8s-namespace / k8s-pod-name, older: pod-name "<ns>/<pod>") */
+  namespace?: string;
+  pod?: string;
+  /** status.identity.labels, e.g. "k8s:io.kubernetes.pod.namespace=network-benchmark", "reserved:host" */
+  labels: string[];
+}
+
+const endpointListSchema = z.array(
+  z
+    .object({
+      id: z.number().int(),
+      status: z
+        .object({
+          state: z.string().optional(),
+          'external-identifiers': z.object({ 'k8s-namespace': z.string().optional(), 'k8s-pod-name': z.string().optional(), 'pod-name': z.string().optional() }).passthrough().optional(),
+          identity: z.object({ labels: z.array(z.string()).optional() }).passthrough().optional(),
+          labels: z.object({ 'security-relevant': z.array(z.string()).optional() }).passthrough().optional(),
+        })
+        .passthrough()
+        .optional(),
+    })
+    .passthrough(),
+);
+
+/**
+ * `cilium endpoint list -o json` → endpoints. Namespace and pod come from
+ * the external identifiers (k8s-namespace/k8s-pod-name, or the older
+ * "pod-name": "<ns>/<pod>"), else from the identity labels
+ * (k8s:io.kubernetes.pod.namespace=<ns>; the pod name is not a label).
+ * Throws ToolOutputError("cilium", ...) on empty, cut or non-JSON output.
+ */
+export function parseCiliumEndpointList(text: string): CiliumEndpoint[] {
+  const list = validateToolJson('cilium', endpointListSchema, readToolJson('cilium', text));
+  return list.map((e) => {
+    const ids = e.status?.['external-identifiers'];
+    const labels = e.status?.identity?.labels ?? e.status?.labels?.['security-relevant'] ?? [];
+    const [nsFromPodName, podFromPodName] = (ids?.['pod-name'] ?? '').includes('/') ? ids!['pod-name']!.split('/', 2) : [undefined, undefined];
+    const nsLabel = labels.find((l) => l.startsWith('k8s:io.kubernetes.pod.namespace='))?.split('=', 2)[1];
+    const namespace = ids?.['k8s-namespace'] || nsFromPodName || nsLabel || undefined;
+    const pod = ids?.['k8s-pod-name'] || podFromPodName || undefined;
+    return { id: e.id, ...(e.status?.state ? { state: e.status.state } : {}), ...(namespace ? { namespace } : {}), ...(pod ? { pod } : {}), labels };
+  });
+}
+
+/** The endpoint the agent has for pod `ns/pod`, if any. */
+export function endpointOfPod(endpoints: CiliumEndpoint[], ns: string, pod: string): CiliumEndpoint | undefined {
+  return endpoints.find((e) => e.namespace === ns && e.pod === pod);
+}
+
+/** A short description of an agent's endpoints for a reason: "2 endpoints: reserved:host, reserved:health". */
+export function describeEndpoints(endpoints: CiliumEndpoint[]): string {
+  if (!endpoints.length) return 'no endpoint at all';
+  const what = endpoints.map((e) => (e.pod ? `${e.namespace}/${e.pod}` : e.labels.find((l) => l.startsWith('reserved:')) ?? `#${e.id}`));
+  const shown = what.slice(0, 4).join(', ') + (what.length > 4 ? `, … (${what.length - 4} more)` : '');
+  return `${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'}: ${shown}`;
+}
+
+/** One rule of the agent's policy repository: its labels say which CiliumNetworkPolicy it came from. */
+export interface CiliumPolicyRule {
+  labels: { key: string; value?: string; source?: string }[];
+}
+
+export interface CiliumPolicyRepository {
+  revision: number;
+  rules: CiliumPolicyRule[];
+}
+
+const rulesSchema = z.array(z.object({ labels: z.array(z.object({ key: z.string(), value: z.string().optional(), source: z.string().optional() })).optional() }).passthrough());
+
+/**
+ * `cilium policy get -o json` → the rules the agent imported and the
+ * repository's revision. The JSON form wraps the rules as a string:
+ * {"policy": "[...]", "revision": N} (both omitted when empty); the plain
+ * form prints the rules, then "Revision: N". Both are read.
+ */
+export function parseCiliumPolicyGet(text: string): CiliumPolicyRepository {
+  const plain = /\nRevision:\s*(\d+)\s*$/.exec(text);
+  let rulesText: string;
+  let revision: number;
+  if (plain) {
+    rulesText = text.slice(0, plain.index);
+    revision = Number(plain[1]);
+  } else {
+    const doc = validateToolJson('cilium', z.object({ policy: z.string().optional(), revision: z.number().int().optional() }).passthrough(), readToolJson('cilium', text));
+    rulesText = doc.policy ?? '';
+    revision = doc.revision ?? 0;
+  }
+  if (rulesText.trim() === '' || rulesText.trim() === 'null') return { revision, rules: [] };
+  const rules = validateToolJson('cilium', rulesSchema, readToolJson('cilium', rulesText));
+  return { revision, rules: rules.map((r) => ({ labels: r.labels ?? [] })) };
+}
+
+/** Did the agent import CiliumNetworkPolicy `ns/name`? (its rules carry io.cilium.k8s.policy.name/namespace labels) */
+export function policyImported(repo: CiliumPolicyRepository, ns: string, name: string): boolean {
+  const has = (r: CiliumPolicyRule, key: string, value: string) => r.labels.some((l) => l.key === key && l.value === value);
+  return repo.rules.some((r) => has(r, 'io.cilium.k8s.policy.name', name) && has(r, 'io.cilium.k8s.policy.namespace', ns));
+}
+
+/** key=value pairs of a logfmt line (Cilium's text log: slog, or logrus before 1.17); quoted values unescaped. */
+export function parseLogfmt(line: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /([A-Za-z0-9_.\-/]+)=("(?:[^"\\]|\\.)*"|\S*)/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) {
+    const v = m[2];
+    out[m[1]] = v.startsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? ' ' : c)) : v;
+  }
+  return out;
+}
+
+/** The agent's own words when it refused a CiliumNetworkPolicy. */
+export interface PolicyRefusal {
+  /** the agent's error, e.g. "Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled" */
+  error: string;
+  /** the whole log line, as `kubectl logs` shows it */
+  line: string;
+  /** when it was logged (the log's timestamp or the line's own time=), if known */
+  time?: string;
+}
+
+const LOG_TS = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\s+/;
+
+/**
+ * The agent's refusal of CiliumNetworkPolicy `ns/name` in its log (`kubectl
+ * logs` of the cilium-agent container, with or without --timestamps): the
+ * last "Unable to add CiliumNetworkPolicy" line naming that policy and
+ * namespace, with its error. Reads Cilium's text log (logfmt) and its JSON
+ * log (log-format=json). Lines logged before `since` are left out (an
+ * earlier run's refusal of the same name). undefined: no refusal.
+ */
+export function findPolicyRefusal(log: string, ns: string, name: string, since?: string): PolicyRefusal | undefined {
+  const sinceMs = since ? Date.parse(since) : undefined;
+  let found: PolicyRefusal | undefined;
+  for (const raw of log.split(/\r?\n/)) {
+    if (!raw.includes('Unable to add CiliumNetworkPolicy') || !raw.includes(name)) continue;
+    const ts = LOG_TS.exec(raw);
+    const line = ts ? raw.slice(ts[0].length) : raw;
+    let f: Record<string, unknown>;
+    if (line.trimStart().startsWith('{')) {
+      try {
+        f = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+    } else {
+      f = parseLogfmt(line);
+    }
+    if (f.msg !== 'Unable to add CiliumNetworkPolicy' || f.ciliumNetworkPolicyName !== name) continue;
+    if (f.k8sNamespace !== undefined && f.k8sNamespace !== ns) continue;
+    const time = ts?.[1] ?? (typeof f.time === 'string' ? f.time : undefined);
+    if (sinceMs !== undefined && time !== undefined && Date.parse(time) < sinceMs) continue;
+    const error = typeof f.error === 'string' ? f.error : typeof f.err === 'string' ? f.err : 'no error given';
+    found = { error, line: line.trim(), ...(time ? { time } : {}) };
+  }
+  return found;
+}

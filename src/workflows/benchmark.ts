@@ -14,6 +14,7 @@
 import { ApplicationFailure, CancellationScope, executeChild, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { datedDir, type PhaseName, type RunOptions } from '../config';
 import { buildPlan, isCilium, roundsOf, scenariosOf, type Plan } from '../domain/plan';
+import { baselineNotMeasured, hubbleNotMeasured, missingEndpoints, policyNotMeasured, POLICY_PODS, unknownEndpoints } from '../domain/cilium-checks';
 import type { ClusterFacts, Measurement, PhaseRecord, RunResults } from '../domain/results';
 import { AdoptedWork } from '../domain/resume';
 import { scenarioById, scenarioLabel, WARMUP, type Scenario, type Targets } from '../domain/scenarios';
@@ -123,7 +124,27 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
   function record(s: Scenario, m: Measurement) {
     results.measurements.push(m);
     if (!m.adoptedFrom) progress.spent({ tool: m.seconds ?? 0 });
-    progress.recorded(scenarioLabel(s, m.round, o.rounds, m.step), formatFigure(s, m), m.ok);
+    progress.recorded(scenarioLabel(s, m.round, o.rounds, m.step), m.notMeasured ? `not measured: ${m.reason}` : formatFigure(s, m), m.ok || !!m.notMeasured);
+  }
+
+  /** Every round of a scenario recorded as not measured, with the reason (no tool runs, no figure). */
+  function notMeasured(id: string, reason: string) {
+    const s = scenarioById(id);
+    for (let r = 1; r <= roundsOf(s, o.rounds); r++) record(s, { scenario: id, round: r, ok: false, notMeasured: true, reason, file: '' });
+  }
+
+  /**
+   * Do the Cilium agents have endpoints for the pods the Hubble and policy
+   * scenarios use? Returns the reason when they have none; undefined when
+   * they have (or when they could not be asked: then the phase measures as
+   * it always did, and the phase record says why).
+   */
+  async function endpointGap(phase: 'hubble' | 'networkpolicy'): Promise<{ missing?: string; unknown?: string }> {
+    const pods = [POLICY_PODS.server, POLICY_PODS.client];
+    const check = await clusterActivities(`Cilium endpoints of ${pods.join(', ')} (cilium-dbg endpoint list)`).ciliumEndpoints({ ns: o.ns, pods });
+    const unknown = unknownEndpoints(check, pods);
+    if (unknown) return { unknown: `could not ask the Cilium agents for the benchmark pods' endpoints (${unknown}); ${phase} measured as on any cluster` };
+    return { missing: missingEndpoints(check, pods) };
   }
 
   /** Measure one round of one scenario now (its failure is recorded with the reason, never thrown). */
@@ -257,6 +278,16 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     if (adoptedWhole('hubble')) return;
     progress.enter('hubble');
     let note: string | undefined;
+    if (patched('netbench-cilium-reasons')) {
+      // Without endpoints Hubble has nothing to observe: record why, and spare the agent two restarts.
+      const gap = await endpointGap('hubble');
+      if (gap.missing) {
+        for (const id of ['hubble_on', 'hubble_off']) notMeasured(id, hubbleNotMeasured(gap.missing));
+        phaseRecord('hubble', 'done', 'not measured: no Cilium endpoint for the benchmark pods (see the scenarios\' reasons)');
+        return;
+      }
+      note = gap.unknown;
+    }
     await measure(scenarioById('hubble_on'), 1);
     undo.add('hubble', {
       what: 'Hubble back on (enable-hubble=true in cilium-config)',
@@ -264,7 +295,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       run: () => longActivities('restore Hubble (enable-hubble=true)').setHubble({ enabled: true }),
     });
     const before = await longActivities('Hubble off: enable-hubble=false in cilium-config, roll the agents').setHubble({ enabled: false });
-    if (before.previous === 'false') note = 'Hubble was already disabled in cilium-config: "Hubble ON" was measured without Hubble';
+    if (before.previous === 'false') note = [note, 'Hubble was already disabled in cilium-config: "Hubble ON" was measured without Hubble'].filter(Boolean).join('; ');
     progress.spent({ pause: await settle(o, 15, 'Hubble off: settle') });
     await measure(scenarioById('hubble_off'), 1);
     if (before.restarted) await longActivities('Hubble on again: enable-hubble=true, roll the agents').setHubble({ enabled: true });
@@ -277,7 +308,15 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
   async function networkPolicyPhase(): Promise<void> {
     if (adoptedWhole('networkpolicy')) return;
     progress.enter('networkpolicy');
-    await measure(scenarioById('no_policy'), 1);
+    // From 0.4: ask the agents whether the benchmark pods have endpoints and what they did with each
+    // policy; a policy the agent refused or cannot enforce is recorded with that reason, not measured.
+    const ask = patched('netbench-cilium-reasons');
+    const gap = ask ? await endpointGap('networkpolicy') : {};
+    const notes: string[] = gap.unknown ? [gap.unknown] : [];
+    // no_policy is only the policies' baseline (the same path is svc_c64 of the RPS phase): without
+    // endpoints no policy can act, so there is nothing to compare it with.
+    if (gap.missing) notMeasured('no_policy', baselineNotMeasured(gap.missing));
+    else await measure(scenarioById('no_policy'), 1);
     for (const [kind, id, title, settleSecs] of [
       ['l3l4', 'l3l4_policy', 'L3/L4 CiliumNetworkPolicy', 10],
       ['l7', 'l7_policy', 'L7 CiliumNetworkPolicy (HTTP GET rule)', 30],
@@ -290,14 +329,30 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
           return clusterActivities(`remove the ${kind} CiliumNetworkPolicy`).deletePolicy({ ns: o.ns, kind });
         },
       });
+      const since = new Date(Date.now()).toISOString();
       await clusterActivities(`apply ${title}`).applyPolicy({ ns: o.ns, kind });
-      progress.spent({ pause: await settle(o, settleSecs, kind === 'l7' ? 'L7 policy: Envoy start' : 'L3/L4 policy: settle') });
-      await measure(scenarioById(id), 1);
+      let why: string | undefined;
+      if (ask) {
+        const verdict = await clusterActivities(`did the Cilium agent import the ${kind} policy? (cilium-dbg policy get, agent log)`).policyVerdict({
+          ns: o.ns,
+          kind,
+          node: cluster!.nodes[0].name, // fortio-server's node: where the ingress policy is enforced
+          since,
+        });
+        why = policyNotMeasured(kind, verdict, gap.missing);
+        if (!why && verdict.verdict === 'unknown') notes.push(`${kind} policy: no verdict from the Cilium agent (${verdict.detail}); measured as on any cluster`);
+      }
+      if (why) notMeasured(id, why);
+      else {
+        progress.spent({ pause: await settle(o, settleSecs, kind === 'l7' ? 'L7 policy: Envoy start' : 'L3/L4 policy: settle') });
+        await measure(scenarioById(id), 1);
+      }
       await clusterActivities().deletePolicy({ ns: o.ns, kind });
       undo.done('policy');
-      progress.spent({ pause: await settle(o, kind === 'l7' ? 10 : 5, 'policy removed: settle') });
+      // a policy the agent never enforced leaves nothing to settle
+      if (!why) progress.spent({ pause: await settle(o, kind === 'l7' ? 10 : 5, 'policy removed: settle') });
     }
-    phaseRecord('networkpolicy', 'done');
+    phaseRecord('networkpolicy', 'done', notes.length ? notes.join('; ') : undefined);
   }
 
   // 11. Service scale: the LB-map check (Cilium), then one child workflow per step

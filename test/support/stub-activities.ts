@@ -35,6 +35,10 @@ export interface StubOptions {
   baseline?: any[];
   /** what loadResumable adopts from the run being resumed (default: nothing) */
   resumable?: Adopted;
+  /** ciliumEndpoints: the agents list no endpoint for the benchmark pods (the lab today); default: every pod has one */
+  noCiliumEndpoints?: boolean;
+  /** policyVerdict: the agent refuses these policies with the real agent's L7 error; default: imported */
+  policyRefused?: ('l3l4' | 'l7')[];
   /** label of the worker these stubs belong to */
   worker?: string;
   calls?: StubCall[];
@@ -102,6 +106,23 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
     },
     async deletePolicy(input) {
       rec('deletePolicy', input);
+    },
+    async ciliumEndpoints(input) {
+      rec('ciliumEndpoints', input);
+      const node = (pod: string) => (pod === 'fortio-server' ? 'node-1' : 'node-2');
+      return {
+        ns: input.ns,
+        pods: input.pods.map((pod, i) => ({ pod, node: node(pod), agentPod: `cilium-${node(pod)}`, ...(o.noCiliumEndpoints ? {} : { endpointId: 100 + i }) })),
+        agents: ['node-1', 'node-2'].map((n) => ({ node: n, agentPod: `cilium-${n}`, lab: !!o.noCiliumEndpoints, endpoints: o.noCiliumEndpoints ? '1 endpoint: reserved:host' : '3 endpoints: reserved:host, …' })),
+      };
+    },
+    async policyVerdict(input) {
+      rec('policyVerdict', input);
+      if (o.policyRefused?.includes(input.kind)) {
+        const refusal = 'Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled';
+        return { verdict: 'refused', node: input.node, agentPod: `cilium-${input.node}`, refusal, logLine: `msg="Unable to add CiliumNetworkPolicy" error="${refusal}"`, seconds: 1 };
+      }
+      return { verdict: 'imported', node: input.node, agentPod: `cilium-${input.node}`, revision: 7, seconds: 0.5 };
     },
     async patchLbMapMax(input) {
       rec('patchLbMapMax', input);

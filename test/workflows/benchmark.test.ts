@@ -139,6 +139,72 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     assert.equal(result.scale.trusted, true);
   });
 
+  it('Cilium whose agents have endpoints and import both policies (a real cluster): every Hubble and policy scenario measured as before, after asking the agents (stub activities)', async () => {
+    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000 }, async (start) =>
+      (await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }))).result(),
+    );
+    const seq = calls
+      .filter((c) => ['measure', 'setHubble', 'applyPolicy', 'deletePolicy', 'ciliumEndpoints', 'policyVerdict'].includes(c.name))
+      .map((c) => (c.name === 'measure' ? c.input.scenario : `${c.name}${c.input.kind ? `:${c.input.kind}` : c.input.enabled !== undefined ? `:${c.input.enabled}` : ''}`));
+    assert.deepEqual(seq, [
+      'ciliumEndpoints', 'hubble_on', 'setHubble:false', 'hubble_off', 'setHubble:true',
+      'ciliumEndpoints', 'no_policy',
+      'applyPolicy:l3l4', 'policyVerdict:l3l4', 'l3l4_policy', 'deletePolicy:l3l4',
+      'applyPolicy:l7', 'policyVerdict:l7', 'l7_policy', 'deletePolicy:l7',
+    ]);
+    assert.deepEqual(calls.find((c) => c.name === 'ciliumEndpoints')!.input, { ns: 'network-benchmark', pods: ['fortio-server', 'fortio-client'] });
+    assert.equal(calls.find((c) => c.name === 'policyVerdict')!.input.node, 'node-1', "asked of the agent on fortio-server's node");
+    for (const id of ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy', 'l7_policy']) {
+      const m = result.measurements.find((x) => x.scenario === id);
+      assert.ok(m?.ok && typeof m.value === 'number' && !m.notMeasured, `${id} measured`);
+    }
+    assert.deepEqual(result.phases.filter((p) => p.phase === 'hubble' || p.phase === 'networkpolicy'), [{ phase: 'hubble', status: 'done' }, { phase: 'networkpolicy', status: 'done' }]);
+  });
+
+  it("the lab's Cilium (no endpoint for the benchmark pods, L7 refused): each scenario recorded as not measured with its reason, no agent restart, no tool run (stub activities)", async () => {
+    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000, noCiliumEndpoints: true, policyRefused: ['l7'] }, async (start) =>
+      (await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }))).result(),
+    );
+    const n = names(calls);
+    assert.ok(!n.includes('setHubble'), 'no agent restart for a Hubble with nothing to observe');
+    assert.deepEqual(calls.filter((c) => c.name === 'measure').map((c) => c.input.scenario), [], 'no tool run');
+    // the policies are still applied (the agent's verdict is asked) and removed
+    assert.deepEqual(calls.filter((c) => ['applyPolicy', 'policyVerdict', 'deletePolicy'].includes(c.name)).map((c) => `${c.name}:${c.input.kind}`), [
+      'applyPolicy:l3l4', 'policyVerdict:l3l4', 'deletePolicy:l3l4', 'applyPolicy:l7', 'policyVerdict:l7', 'deletePolicy:l7',
+    ]);
+    const m = (id: string) => result.measurements.find((x) => x.scenario === id)!;
+    for (const id of ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy', 'l7_policy']) {
+      assert.equal(m(id).ok, false, id);
+      assert.equal(m(id).notMeasured, true, id);
+      assert.equal(m(id).value, undefined, `${id}: no figure`);
+      assert.equal(m(id).file, '', `${id}: no raw file`);
+    }
+    const noEndpoint = /^no Cilium endpoint for fortio-server on node node-1 nor fortio-client on node node-2 in namespace network-benchmark \(agent cilium-node-1 on node-1 lists 1 endpoint: reserved:host; cilium-node-2 on node-2 lists 1 endpoint: reserved:host\): netbench's lab runs every pod in one network namespace, so no agent manages them \(issue 8\)/;
+    assert.match(m('hubble_on').reason!, noEndpoint);
+    assert.match(m('hubble_on').reason!, /"Hubble on" and "Hubble off" would measure the same path/);
+    assert.equal(m('hubble_off').reason, m('hubble_on').reason);
+    assert.match(m('no_policy').reason!, noEndpoint);
+    assert.match(m('no_policy').reason!, /baseline of the policy overheads/);
+    assert.match(m('l3l4_policy').reason!, /^the agent imported the L3\/L4 CiliumNetworkPolicy \(policy revision 7\) but no Cilium endpoint for fortio-server/);
+    assert.match(m('l3l4_policy').reason!, /the policy selects no endpoint, so it has nothing to act on$/);
+    assert.equal(
+      m('l7_policy').reason,
+      'the Cilium agent refused the L7 CiliumNetworkPolicy: "Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled" (its log, pod cilium-node-1 on node node-1)',
+    );
+    assert.equal(result.phases.find((p) => p.phase === 'hubble')?.status, 'done');
+    assert.equal(result.status, 'completed');
+  });
+
+  it('an agent that refuses the L7 policy on a cluster with endpoints: L3/L4 and its baseline measured, L7 recorded with the refusal (stub activities)', async () => {
+    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000, policyRefused: ['l7'] }, async (start) =>
+      (await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,hubble,service-scale,metrics' }))).result(),
+    );
+    assert.deepEqual(calls.filter((c) => c.name === 'measure').map((c) => c.input.scenario), ['no_policy', 'l3l4_policy']);
+    const l7 = result.measurements.find((x) => x.scenario === 'l7_policy')!;
+    assert.equal(l7.notMeasured, true);
+    assert.match(l7.reason!, /^the Cilium agent refused the L7 CiliumNetworkPolicy: "Invalid CiliumNetworkPolicy spec: L7 policy is not supported/);
+  });
+
   it('raises the LB map without asking when AUTO_FIX_LB_MAP=true, before the first scale step', async () => {
     const { calls, result } = await withStubWorker({ clusterType: 'cilium-overlay', lbMapMax: 65536 }, async (start) =>
       (await start(input({ AUTO_FIX_LB_MAP: 'true', SVC_SCALE_STEPS: '20000,30000', NETBENCH_SKIP: 'throughput,rps,latency,hubble,networkpolicy,metrics' }))).result(),
