@@ -67,8 +67,14 @@ export function accessNeeded(p: AccessPlan): AccessNeed[] {
       { verb: 'update', group: 'apps', resource: 'daemonsets', namespace: 'kube-system', name: 'cilium', why: 'restarting Cilium after a cilium-config change' },
     );
   }
+  if (p.cilium && (p.phases.includes('hubble') || p.phases.includes('networkpolicy'))) {
+    needs.push({ verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: 'kube-system', why: 'asking the Cilium agents whether the benchmark pods have endpoints and whether they imported a policy (cilium-dbg)' });
+  }
   if (p.cilium && p.phases.includes('networkpolicy')) {
-    needs.push({ verb: 'create', group: 'cilium.io', resource: 'ciliumnetworkpolicies', namespace: p.ns, why: 'the NetworkPolicy overhead phase' });
+    needs.push(
+      { verb: 'create', group: 'cilium.io', resource: 'ciliumnetworkpolicies', namespace: p.ns, why: 'the NetworkPolicy overhead phase' },
+      { verb: 'get', group: '', resource: 'pods', subresource: 'log', namespace: 'kube-system', why: 'the Cilium agent\'s log: its reason when it refuses a policy' },
+    );
   }
   return needs;
 }

@@ -142,6 +142,8 @@ describe("a user's namespace (real apiserver)", () => {
           /update configmaps "cilium-config" in namespace kube-system/,
           /create ciliumnetworkpolicies\.cilium\.io in namespace fresh-bench/,
           /list pods\.metrics\.k8s\.io in namespace kube-system/,
+          /create pods\/exec in namespace kube-system: needed for asking the Cilium agents whether the benchmark pods have endpoints/,
+          /get pods\/log in namespace kube-system: needed for the Cilium agent's log: its reason when it refuses a policy/,
         ]) assert.match(err.message, line);
         return true;
       },

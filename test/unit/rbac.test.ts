@@ -72,19 +72,20 @@ interface Need {
 /** Every Kubernetes request the worker makes, by call site. */
 const NEEDED: Need[] = [
   // src/activities/cluster.ts
-  { group: '', resource: 'nodes', verbs: ['list'], why: 'cluster.ts inspectCluster: listNode (>= 2 nodes, context record)' },
+  { group: '', resource: 'nodes', verbs: ['list'], why: 'cluster.ts inspectCluster: listNode (>= 2 nodes, context record); cilium.ts ciliumEndpoints: the lab\'s nodes by label' },
   { url: '/version', verbs: ['get'], why: 'cluster.ts inspectCluster: VersionApi.getCode (server version)' },
   { group: 'apps', resource: 'daemonsets', verbs: ['get'], namespace: 'kube-system', names: ['cilium'], why: 'cluster.ts detect: Cilium DaemonSet with ready pods?' },
-  { group: '', resource: 'pods', verbs: ['list'], namespace: 'kube-system', why: 'cluster.ts detect, datapath.ts datapathPod, metrics.ts sample: agent pods by label' },
+  { group: '', resource: 'pods', verbs: ['list'], namespace: 'kube-system', why: 'cluster.ts detect, datapath.ts datapathPod, metrics.ts sample, cilium.ts agentPods: agent pods by label' },
   { group: '', resource: 'configmaps', verbs: ['get'], namespace: 'kube-system', names: ['kube-proxy'], why: 'cluster.ts detect: kube-proxy mode from its ConfigMap' },
   { group: '', resource: 'configmaps', verbs: ['get'], namespace: 'kube-system', names: ['cilium-config'], why: 'cluster.ts getLbMapMax; cilium.ts setHubble, patchLbMapMax (read)' },
-  { group: '', resource: 'pods/exec', verbs: ['get', 'create'], namespace: 'kube-system', names: ['cilium-x7k2p', 'kube-proxy-9zq4m'], why: 'cluster.ts detect (cilium status), datapath.ts listing, metrics.ts figures: exec in agent pods (generated names)' },
+  { group: '', resource: 'pods/exec', verbs: ['get', 'create'], namespace: 'kube-system', names: ['cilium-x7k2p', 'kube-proxy-9zq4m'], why: 'cluster.ts detect (cilium status), datapath.ts listing, metrics.ts figures, cilium.ts ciliumEndpoints/policyVerdict: exec in agent pods (generated names)' },
+  { group: '', resource: 'pods/log', verbs: ['get'], namespace: 'kube-system', names: ['cilium-x7k2p'], why: 'cilium.ts policyVerdict: the cilium-agent\'s log, its reason for refusing a policy (generated names)' },
   // src/activities/fixtures.ts (+ src/kube/apply.ts server-side apply)
   { url: '/api/v1', verbs: ['get'], why: 'kube/apply.ts applyObjects: KubernetesObjectApi resolves kinds from API discovery' },
   { group: '', resource: 'namespaces', verbs: ['create', 'patch'], names: [BENCH], why: 'fixtures.ts deployFixtures: server-side apply of the workload namespace' },
   { group: '', resource: 'pods', verbs: ['create', 'patch'], namespace: BENCH, names: [...FIXTURE_PODS], why: 'fixtures.ts deployFixtures: server-side apply of the test pods' },
   { group: '', resource: 'services', verbs: ['create', 'patch', 'get'], namespace: BENCH, names: ['iperf-service', 'fortio-service'], why: 'fixtures.ts deployFixtures: apply the Services, read their ClusterIPs' },
-  { group: '', resource: 'pods', verbs: ['list'], namespace: BENCH, why: 'fixtures.ts deployFixtures: wait for the test pods to be Ready' },
+  { group: '', resource: 'pods', verbs: ['list'], namespace: BENCH, why: 'fixtures.ts deployFixtures: wait for the test pods to be Ready; cilium.ts ciliumEndpoints: the test pods\' nodes' },
   { group: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], namespace: BENCH, why: 'fixtures.ts deployFixtures: wait for a ready endpoint per Service' },
   { group: '', resource: 'namespaces', verbs: ['delete', 'get'], names: [BENCH, SCALE], why: 'fixtures.ts claimNamespaces (is it netbench\'s?), deployFixtures (read before apply), deleteNamespaces (read, delete, wait until gone)' },
   // src/activities/datapath.ts
