@@ -87,6 +87,44 @@ export interface AtScale {
   glance?: boolean;
 }
 
+/**
+ * A configuration of an overhead phase (Hubble, NetworkPolicy): one
+ * fortio run per configuration, each treatment compared with its phase's
+ * baseline. benchmark-summary.json has a section per phase (its name is
+ * the phase's) with each configuration's req/s under `key` and each
+ * treatment's change against the baseline under `pctKey`; in catalogue
+ * order, a treatment's percentage follows the later of its two figures
+ * (the reference's key order).
+ */
+export type OverheadDef = {
+  /** key of its req/s in the phase's summary section */
+  key: string;
+  /** its row in report.md's table */
+  label: string;
+  /** its row in the terminal summary */
+  terminal: string;
+  /** how the "no result" line names it, when the section cannot go without it (else by its label) */
+  short?: string;
+} & (
+  | {
+      role: 'baseline';
+      /**
+       * true: the section is written with the baseline alone, each treatment
+       * measured adds its figures; false: only when every configuration is measured
+       */
+      alone: boolean;
+    }
+  | {
+      role: 'treatment';
+      /** key of its change against the baseline in the phase's summary section (%) */
+      pctKey: string;
+      /** its At-a-glance row (the overhead) */
+      glance: { key: string; label: string };
+      /** report.md's line above its table, when the configuration needs saying */
+      note?: string;
+    }
+);
+
 interface ScenarioBase {
   /** summary key (reference-compatible) and stable id */
   id: string;
@@ -112,6 +150,8 @@ interface ScenarioBase {
   rawName?: string;
   /** scale-step rows: how the step entry reports it */
   atScale?: AtScale;
+  /** overhead-phase rows: baseline or treatment, and where the summary and reports put it */
+  overhead?: OverheadDef;
 }
 export interface IperfScenario extends ScenarioBase {
   tool: 'iperf3';
@@ -133,7 +173,7 @@ export type Scenario = IperfScenario | FortioScenario | NetperfScenario;
 const ECHO_PATH = '/echo?size=512';
 export const fortioUrl = (ip: string, port = 8080) => `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${ECHO_PATH}`;
 
-type Extra = Partial<Pick<ScenarioBase, 'headline' | 'glance' | 'figures' | 'rawName' | 'atScale' | 'repeat'>>;
+type Extra = Partial<Pick<ScenarioBase, 'headline' | 'glance' | 'figures' | 'rawName' | 'atScale' | 'repeat' | 'overhead'>>;
 
 const iperf = (id: string, title: string, target: TargetKind, port: number, streams: number, extra: Extra & { client?: string } = {}): IperfScenario => ({
   id, title, phase: 'throughput', tool: 'iperf3', client: extra.client ?? 'iperf-client', target, port, streams, repeat: 'rounds', headlineFigure: 'gbps', unit: 'Gbps', better: 'higher', ...withoutClient(extra),
@@ -175,11 +215,32 @@ export const SCENARIOS: readonly Scenario[] = [
     qps: 1000,
     figures: [{ key: 'http_p99_1k_qps_ms', figure: 'p99Ms', label: 'HTTP p99 @1000 QPS', unit: 'ms', better: 'lower', pick: 'first-round', glance: { key: 'http_p99', label: 'HTTP p99 @1000 QPS' } }],
   }),
-  fortio('hubble_on', 'hubble', 'Hubble ON (c64 keepalive via Svc)', 'fortio-service', 64, true, { repeat: 'once' }),
-  fortio('hubble_off', 'hubble', 'Hubble OFF (c64 keepalive via Svc)', 'fortio-service', 64, true, { repeat: 'once' }),
-  fortio('no_policy', 'networkpolicy', 'No policy (c64 keepalive via Svc)', 'fortio-service', 64, true, { repeat: 'once' }),
-  fortio('l3l4_policy', 'networkpolicy', 'L3/L4 CNP applied', 'fortio-service', 64, true, { repeat: 'once' }),
-  fortio('l7_policy', 'networkpolicy', 'L7 CNP applied (HTTP GET rule, Envoy)', 'fortio-service', 64, true, { repeat: 'once' }),
+  fortio('hubble_on', 'hubble', 'Hubble ON (c64 keepalive via Svc)', 'fortio-service', 64, true, {
+    repeat: 'once',
+    overhead: { role: 'treatment', key: 'with_hubble_qps', pctKey: 'overhead_pct', label: 'Hubble ON', terminal: 'with Hubble', short: 'ON', glance: { key: 'hubble_overhead', label: 'Hubble L3/L4 overhead' } },
+  }),
+  fortio('hubble_off', 'hubble', 'Hubble OFF (c64 keepalive via Svc)', 'fortio-service', 64, true, {
+    repeat: 'once',
+    overhead: { role: 'baseline', key: 'without_hubble_qps', alone: false, label: 'Hubble OFF', terminal: 'without Hubble', short: 'OFF' },
+  }),
+  fortio('no_policy', 'networkpolicy', 'No policy (c64 keepalive via Svc)', 'fortio-service', 64, true, {
+    repeat: 'once',
+    overhead: { role: 'baseline', key: 'baseline_qps', alone: true, label: 'No policy', terminal: 'no policy', short: 'baseline' },
+  }),
+  fortio('l3l4_policy', 'networkpolicy', 'L3/L4 CNP applied', 'fortio-service', 64, true, {
+    repeat: 'once',
+    overhead: {
+      role: 'treatment', key: 'l3l4_qps', pctKey: 'l3l4_overhead_pct', label: 'L3/L4 CNP applied', terminal: 'L3/L4 CNP', glance: { key: 'l3l4_overhead', label: 'L3/L4 NetworkPolicy overhead' },
+      note: '**L3/L4** CiliumNetworkPolicy (fortio-client → fortio-server 8080/TCP):',
+    },
+  }),
+  fortio('l7_policy', 'networkpolicy', 'L7 CNP applied (HTTP GET rule, Envoy)', 'fortio-service', 64, true, {
+    repeat: 'once',
+    overhead: {
+      role: 'treatment', key: 'l7_qps', pctKey: 'l7_overhead_pct', label: 'L7 CNP applied', terminal: 'L7 CNP (HTTP)', glance: { key: 'l7_overhead', label: 'L7 NetworkPolicy overhead' },
+      note: '**L7** CiliumNetworkPolicy (same, plus an HTTP `GET` rule: traffic goes through Envoy):',
+    },
+  }),
 ];
 
 /**
@@ -247,6 +308,36 @@ export const GLANCE_AT_SCALE: Scenario = SCALE_SCENARIOS.find((s) => s.atScale?.
 
 /** Scenarios of one phase, in the catalogue's order. */
 export const scenariosOf = (phase: PhaseName): Scenario[] => SCENARIOS.filter((s) => s.phase === phase);
+
+export type OverheadScenario = Scenario & { overhead: OverheadDef };
+export type OverheadTreatment = Scenario & { overhead: Extract<OverheadDef, { role: 'treatment' }> };
+export type OverheadBaseline = Scenario & { overhead: Extract<OverheadDef, { role: 'baseline' }> };
+
+/** An overhead phase's configurations: its baseline and treatments, and all of them in catalogue order. */
+export interface OverheadPhase {
+  phase: PhaseName;
+  baseline: OverheadBaseline;
+  treatments: OverheadTreatment[];
+  rows: OverheadScenario[];
+  /** the rows the phase's summary section cannot go without */
+  required: OverheadScenario[];
+}
+
+/** The overhead phases (the catalogue's rows with `overhead`), in catalogue order. */
+export const OVERHEAD_PHASES: readonly OverheadPhase[] = [...new Set(SCENARIOS.filter((s) => s.overhead).map((s) => s.phase))].map((phase) => {
+  const rows = SCENARIOS.filter((s): s is OverheadScenario => s.phase === phase && s.overhead !== undefined);
+  const baselines = rows.filter((s): s is OverheadBaseline => s.overhead.role === 'baseline');
+  if (baselines.length !== 1) throw new Error(`overhead phase ${phase}: needs exactly one baseline, has ${baselines.length}`);
+  const baseline = baselines[0];
+  return { phase, baseline, rows, treatments: rows.filter((s): s is OverheadTreatment => s.overhead.role === 'treatment'), required: baseline.overhead.alone ? [baseline] : rows };
+});
+
+/** An overhead phase by name (throws for a phase without overhead rows). */
+export function overheadPhase(phase: PhaseName): OverheadPhase {
+  const o = OVERHEAD_PHASES.find((x) => x.phase === phase);
+  if (!o) throw new Error(`phase ${phase} has no overhead rows`);
+  return o;
+}
 
 /**
  * Path of a measurement's raw output inside the run directory, in the

@@ -4,7 +4,7 @@
  * Consumers can validate a summary with it; the end-to-end test does.
  */
 import { z } from 'zod';
-import { SCALE_SCENARIOS, scenariosOf } from './scenarios';
+import { OVERHEAD_PHASES, SCALE_SCENARIOS, scenariosOf, type OverheadPhase } from './scenarios';
 
 const gbps = z.object({ gbps: z.array(z.number().nonnegative()).min(1), avg: z.number().nonnegative() });
 const qps = z.object({ qps: z.array(z.number().int().nonnegative()).min(1), avg_qps: z.number().int().nonnegative() });
@@ -27,6 +27,15 @@ const step = z
     create: z.object({ created: z.number().int(), existed: z.number().int(), seconds: z.number(), per_second: z.number() }),
   })
   .strict();
+
+/** An overhead section's keys, as the catalogue's overhead rows say. */
+function overheadKeys(o: OverheadPhase): Record<string, z.ZodType> {
+  const opt = <T extends z.ZodType>(t: T) => (o.baseline.overhead.alone ? t.optional() : t);
+  return Object.fromEntries([
+    [o.baseline.overhead.key, z.number().int()],
+    ...o.treatments.flatMap((t) => [[t.overhead.key, opt(z.number().int())], [t.overhead.pctKey, opt(z.number())]]),
+  ]);
+}
 
 export const SummarySchema = z
   .object({
@@ -57,8 +66,8 @@ export const SummarySchema = z
       })
       .partial()
       .strict(),
-    hubble: z.object({ with_hubble_qps: z.number().int(), without_hubble_qps: z.number().int(), overhead_pct: z.number() }).strict().optional(),
-    networkpolicy: z.object({ baseline_qps: z.number().int(), l3l4_qps: z.number().int().optional(), l3l4_overhead_pct: z.number().optional(), l7_qps: z.number().int().optional(), l7_overhead_pct: z.number().optional() }).strict().optional(),
+    // one section per overhead phase: its configurations' req/s and treatments' overheads (optional where the baseline stands alone)
+    ...Object.fromEntries(OVERHEAD_PHASES.map((o) => [o.phase, z.object(overheadKeys(o)).strict().optional()])),
     netbench: z.object({
       schema: z.literal('netbench/summary-additions@1'),
       workflow_id: z.string(),

@@ -5,7 +5,7 @@
  * failures, skipped phases, trust and confidence intervals).
  */
 import type { Measurement, RunResults, ScaleStepResult } from './results';
-import { isMeasurementOf, SCALE_SCENARIOS, scenariosOf, type Scenario } from './scenarios';
+import { isMeasurementOf, OVERHEAD_PHASES, SCALE_SCENARIOS, scenariosOf, type OverheadPhase, type Scenario } from './scenarios';
 import { changePct, estimate, mean, pyInt, pyRound } from './stats';
 
 type Obj = Record<string, unknown>;
@@ -117,22 +117,37 @@ export function buildSummary(r: RunResults): Obj {
   }
   if (comp?.agentRssMb !== undefined) res.cilium_agent_rss_mb = pyRound(comp.agentRssMb, 1);
 
-  const on = avgInt(okValues(ms, 'hubble_on'));
-  const off = avgInt(okValues(ms, 'hubble_off'));
-  if (on && off && off > 0) summary.hubble = { with_hubble_qps: on, without_hubble_qps: off, overhead_pct: changePct(on, off) };
-
-  const base = avgInt(okValues(ms, 'no_policy'));
-  if (base && base > 0) {
-    const np: Obj = { baseline_qps: base };
-    const l34 = avgInt(okValues(ms, 'l3l4_policy'));
-    if (l34) Object.assign(np, { l3l4_qps: l34, l3l4_overhead_pct: changePct(l34, base) });
-    const l7 = avgInt(okValues(ms, 'l7_policy'));
-    if (l7) Object.assign(np, { l7_qps: l7, l7_overhead_pct: changePct(l7, base) });
-    summary.networkpolicy = np;
+  for (const o of OVERHEAD_PHASES) {
+    const section = overheadSection(ms, o);
+    if (section) summary[o.phase] = section;
   }
 
   summary.netbench = netbenchBlock(r);
   return summary;
+}
+
+/**
+ * An overhead phase's section (`hubble`, `networkpolicy`): each
+ * configuration's req/s and each treatment's change against the baseline,
+ * in catalogue order with a percentage after the later of its two figures.
+ * None without the baseline, nor (unless the baseline stands alone) without
+ * every treatment.
+ */
+function overheadSection(ms: Measurement[], o: OverheadPhase): Obj | undefined {
+  const qps = new Map(o.rows.map((s) => [s.id, avgInt(okValues(ms, s.id))]));
+  const base = qps.get(o.baseline.id);
+  if (!base || base <= 0) return undefined;
+  if (!o.baseline.overhead.alone && o.treatments.some((t) => !qps.get(t.id))) return undefined;
+  const section: Obj = {};
+  for (const s of o.rows) {
+    const v = qps.get(s.id);
+    if (!v) continue;
+    section[s.overhead.key] = v;
+    // a treatment's percentage follows the later of its figure and the baseline's
+    const ready = s === o.baseline ? o.treatments.filter((t) => t.overhead.key in section) : o.baseline.overhead.key in section ? o.treatments.filter((t) => t === s) : [];
+    for (const t of ready) section[t.overhead.pctKey] = changePct(qps.get(t.id)!, base);
+  }
+  return section;
 }
 
 /** A scale step's RPS rows (with their baselines) and latency rows, as the catalogue's atScale says. */
@@ -215,10 +230,13 @@ function netbenchBlock(r: RunResults): Obj {
   };
 }
 
-/** Keys the reference wrote as Python floats: a whole value still prints with ".0". */
+/** Keys the reference wrote as Python floats: a whole value still prints with ".0" (the catalogue's percentages and 2-decimal figures among them). */
 const FLOAT_KEYS = new Set([
-  'gbps', 'avg', 'keepalive_degradation_pct', 'short_conn_degradation_pct', 'overhead_pct', 'l3l4_overhead_pct', 'l7_overhead_pct',
-  'http_p99_1k_qps_ms', 'avg_cpu_m', 'max_cpu_m', 'avg_mem_mb', 'max_mem_mb', 'total_mb', 'cilium_agent_rss_mb',
+  'gbps', 'avg',
+  ...SCALE_SCENARIOS.filter(rpsAtScale).map((s) => `${s.atScale!.summaryKey}_degradation_pct`),
+  ...OVERHEAD_PHASES.flatMap((o) => o.treatments.map((t) => t.overhead.pctKey)),
+  ...scenariosOf('latency').flatMap((s) => (s.figures ?? []).filter((f) => f.pick === 'first-round').map((f) => f.key)),
+  'avg_cpu_m', 'max_cpu_m', 'avg_mem_mb', 'max_mem_mb', 'total_mb', 'cilium_agent_rss_mb',
 ]);
 
 /** JSON with indent 2 and Python's float spelling on the reference's float fields. */

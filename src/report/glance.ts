@@ -7,10 +7,10 @@
  * compareRuns, so a figure reads the same everywhere.
  */
 import type { RunResults } from '../domain/results';
-import { canonicalId, GLANCE_AT_SCALE, SCENARIOS, unitDigits, type Unit } from '../domain/scenarios';
+import { canonicalId, GLANCE_AT_SCALE, overheadPhase, SCENARIOS, unitDigits, type Unit } from '../domain/scenarios';
 import { ciText, estimate } from '../domain/stats';
 import { fmtGbps, fmtInt, fmtMB, fmtMiB, fmtMs, fmtPct, fmtUs } from './format';
-import { isCiliumType, viewSummary, type StepEntry, type SummaryView } from './summary-view';
+import { isCiliumType, overheadOf, viewSummary, type StepEntry, type SummaryView } from './summary-view';
 
 export interface GlanceRun {
   name: string;
@@ -123,6 +123,16 @@ function scenarioRows(): RowDef[] {
   return rows;
 }
 
+/** The catalogue's overhead treatments (percentages; Cilium-only phases), NetworkPolicy before Hubble as in the article. */
+function overheadRows(): RowDef[] {
+  return (['networkpolicy', 'hubble'] as const).flatMap((p) =>
+    overheadPhase(p).treatments.map(({ overhead: o }): RowDef => ({
+      key: o.glance.key, label: o.glance.label, better: 'higher', kind: 'pct', ciliumOnly: true, digits: 1, format: (v) => fmtPct(v),
+      get: (s) => ({ value: overheadOf(s, p)?.[o.pctKey] }),
+    })),
+  );
+}
+
 function rowDefs(steps: number[], withPct: boolean): RowDef[] {
   return [
     ...scenarioRows(),
@@ -137,18 +147,7 @@ function rowDefs(steps: number[], withPct: boolean): RowDef[] {
         get: (s, r) => ({ value: stepFigure(stepOf(s, n), stepQpsKey), samples: stepSamples(r, n, STEP.id) }),
       }),
     ),
-    {
-      key: 'l3l4_overhead', label: 'L3/L4 NetworkPolicy overhead', better: 'higher', kind: 'pct', ciliumOnly: true, digits: 1, format: (v) => fmtPct(v),
-      get: (s) => ({ value: s.networkpolicy?.l3l4_overhead_pct }),
-    },
-    {
-      key: 'l7_overhead', label: 'L7 NetworkPolicy overhead', better: 'higher', kind: 'pct', ciliumOnly: true, digits: 1, format: (v) => fmtPct(v),
-      get: (s) => ({ value: s.networkpolicy?.l7_overhead_pct }),
-    },
-    {
-      key: 'hubble_overhead', label: 'Hubble L3/L4 overhead', better: 'higher', kind: 'pct', ciliumOnly: true, digits: 1, format: (v) => fmtPct(v),
-      get: (s) => ({ value: s.hubble?.overhead_pct }),
-    },
+    ...overheadRows(),
     {
       key: 'bpf_map_memory', label: 'BPF map memory / node', better: 'lower', kind: 'abs', ciliumOnly: true, digits: 1, format: (v) => fmtMB(v),
       get: (s) => ({ value: s.resources.bpf_maps?.total_mb }),

@@ -13,12 +13,12 @@ import type { PhaseName } from '../config';
 import { referenceSyncSleepSecs } from '../domain/plan';
 import type { Measurement, RunResults } from '../domain/results';
 import { timeSplits, type TimeSplit } from '../domain/timeline';
-import { GLANCE_AT_SCALE, isMeasurementOf, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario } from '../domain/scenarios';
+import { GLANCE_AT_SCALE, isMeasurementOf, overheadPhase, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
 import { SCALE_CHART_FILE, scaleChart } from './charts';
 import { NONE, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
 import { cellWithInterval, glanceRows } from './glance';
-import { clusterLabel, isCiliumType, viewSummary, type StepEntry, type SummaryView } from './summary-view';
+import { clusterLabel, isCiliumType, overheadOf, viewSummary, type StepEntry, type SummaryView } from './summary-view';
 import { renderMarkdownTable as table, type Cell } from './table';
 
 export { SCALE_CHART_FILE };
@@ -167,42 +167,27 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
 
   // ---- 5 hubble & networkpolicy
   out.push('## 5. Hubble & NetworkPolicy', '');
-  out.push('### Hubble observability', '');
-  const hubNote = notRun('hubble');
-  if (hubNote) para(hubNote);
-  if (s.hubble) {
-    para(table(['Metric', label], [
-      ['Hubble ON', fmtQps(s.hubble.with_hubble_qps)],
-      ['Hubble OFF', fmtQps(s.hubble.without_hubble_qps)],
-      ['Overhead', fmtPct(s.hubble.overhead_pct)],
-    ]));
-  } else if (phase('hubble')?.status !== 'skipped') {
-    para(`_No Hubble result: ON ${missing('hubble', 'hubble_on')}, OFF ${missing('hubble', 'hubble_off')}._`);
-  }
-  out.push('### NetworkPolicy', '');
-  const npNote = notRun('networkpolicy');
-  if (npNote) para(npNote);
-  const np = s.networkpolicy;
-  if (np) {
-    para(
-      '**L3/L4** CiliumNetworkPolicy (fortio-client → fortio-server 8080/TCP):',
-      '',
-      table(['Metric', label], [
-        ['No policy', fmtQps(np.baseline_qps)],
-        ['L3/L4 CNP applied', np.l3l4_qps !== undefined ? fmtQps(np.l3l4_qps) : missing('networkpolicy', 'l3l4_policy')],
-        ['Overhead', np.l3l4_overhead_pct !== undefined ? fmtPct(np.l3l4_overhead_pct) : NONE],
-      ]),
-      '',
-      '**L7** CiliumNetworkPolicy (same, plus an HTTP `GET` rule: traffic goes through Envoy):',
-      '',
-      table(['Metric', label], [
-        ['No policy', fmtQps(np.baseline_qps)],
-        ['L7 CNP applied', np.l7_qps !== undefined ? fmtQps(np.l7_qps) : missing('networkpolicy', 'l7_policy')],
-        ['Overhead', np.l7_overhead_pct !== undefined ? fmtPct(np.l7_overhead_pct) : NONE],
-      ]),
-    );
-  } else if (phase('networkpolicy')?.status !== 'skipped') {
-    para(`_No NetworkPolicy result: baseline ${missing('networkpolicy', 'no_policy')}._`);
+  for (const [p, heading, name] of [['hubble', 'Hubble observability', 'Hubble'], ['networkpolicy', 'NetworkPolicy', 'NetworkPolicy']] as const) {
+    out.push(`### ${heading}`, '');
+    const note = notRun(p);
+    if (note) para(note);
+    const o = overheadPhase(p);
+    const sec = overheadOf(s, p);
+    if (sec) {
+      // one table per treatment: its configuration and the baseline in catalogue order, then the overhead
+      para(
+        ...o.treatments.flatMap((t, i) => {
+          const rows = o.rows.filter((x) => x === t || x === o.baseline).map((x) => {
+            const v = sec[x.overhead.key];
+            return [x.overhead.label, v !== undefined ? fmtQps(v) : missing(p, x.id)];
+          });
+          const pct = sec[t.overhead.pctKey];
+          return [...(i ? [''] : []), ...(t.overhead.note ? [t.overhead.note, ''] : []), table(['Metric', label], [...rows, ['Overhead', pct !== undefined ? fmtPct(pct) : NONE]])];
+        }),
+      );
+    } else if (phase(p)?.status !== 'skipped') {
+      para(`_No ${name} result: ${o.required.map((x) => `${x.overhead.short ?? x.overhead.label} ${missing(p, x.id)}`).join(', ')}._`);
+    }
   }
 
   // ---- 6 resources

@@ -12,14 +12,14 @@
 import type { PhaseName } from '../config';
 import type { Measurement, RunResults } from '../domain/results';
 import { timeSplits, type TimeSplit } from '../domain/timeline';
-import { isMeasurementOf, scenarioById, SCENARIOS, scenariosOf, unitDigits, type Scenario, type Unit } from '../domain/scenarios';
+import { isMeasurementOf, overheadPhase, scenarioById, SCENARIOS, scenariosOf, unitDigits, type Scenario, type Unit } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
 import { barChart, stackedBarChart, type Bar } from './bars';
 import { SCALE_CURVES, scaleCurve } from './curves';
 import { NONE, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { banner, esc, figure, page, para, section, table, toc, type CellIn } from './html';
-import { clusterLabel, isCiliumType, viewSummary, type SummaryView } from './summary-view';
+import { clusterLabel, isCiliumType, overheadOf, viewSummary, type SummaryView } from './summary-view';
 import { lineChart } from './svg';
 
 const UNIT_TEXT: Record<Unit, (v: number) => string> = { Gbps: fmtGbps, 'req/s': fmtQps, 'µs': fmtUs, ms: fmtMs };
@@ -264,19 +264,16 @@ function scaleSection(r: RunResults, s: SummaryView, label: string): string {
 
 function overheadSection(r: RunResults, s: SummaryView, type: string | undefined): string {
   const parts: string[] = [];
-  const phases: { p: PhaseName; title: string; pct: (id: string) => number | undefined }[] = [
-    { p: 'hubble', title: 'Hubble on / off', pct: (id) => (id === 'hubble_on' ? s.hubble?.overhead_pct : undefined) },
-    { p: 'networkpolicy', title: 'NetworkPolicy', pct: (id) => (id === 'l3l4_policy' ? s.networkpolicy?.l3l4_overhead_pct : id === 'l7_policy' ? s.networkpolicy?.l7_overhead_pct : undefined) },
-  ];
-  for (const { p, title, pct } of phases) {
+  for (const [p, title] of [['hubble', 'Hubble on / off'], ['networkpolicy', 'NetworkPolicy']] as const) {
     if (skipped(r, p) || (type && !isCiliumType(type) && !r.phases.some((x) => x.phase === p && x.status === 'done'))) {
       parts.push(`<h3>${esc(title)}</h3>`, para(`Not applicable here: ${oneLine(r.phases.find((x) => x.phase === p)?.reason ?? 'Cilium only')}.`, 'note'));
       continue;
     }
-    const bars = scenariosOf(p).map((sc: Scenario) => {
+    const sec = overheadOf(s, p);
+    const bars = overheadPhase(p).rows.map((sc) => {
       const xs = samples(r, sc.id);
       const e = xs.length ? estimate(xs) : undefined;
-      const o = pct(sc.id);
+      const o = sc.overhead.role === 'treatment' ? sec?.[sc.overhead.pctKey] : undefined;
       return bar(sc.title, title, e ? Math.trunc(e.mean) : undefined, xs, sc.unit, () => whyMissing(r, p, sc.id), o !== undefined ? `overhead ${fmtPct(o)}` : undefined);
     });
     parts.push(notRun(r, p), barsOrReasons({ title: `${title} (fortio c64 keepalive via Service)`, bars, xLabel: 'requests per second (higher is better)', yLabel: 'configuration', xFormat: (v) => fmtInt(v) }));

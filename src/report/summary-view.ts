@@ -6,6 +6,7 @@
  * read the summary only through this view, so a missing key renders as a
  * missing value instead of throwing.
  */
+import type { PhaseName } from '../config';
 
 export interface ThroughputEntry {
   gbps: number[];
@@ -85,8 +86,6 @@ export interface SummaryView {
   latency: Partial<Record<'tcp_rr_p50_us' | 'tcp_rr_p99_us' | 'tcp_crr_p99_us' | 'http_p99_1k_qps_ms', number>>;
   service_scale: { keepalive_baseline_qps?: number; short_conn_baseline_qps?: number; endpoints_per_svc?: number; steps?: StepEntry[] };
   resources: { kubeproxy?: ResourceEntry; cilium_agent?: ResourceEntry; bpf_maps?: BpfMapsEntry; cilium_agent_rss_mb?: number };
-  hubble?: { with_hubble_qps: number; without_hubble_qps: number; overhead_pct: number };
-  networkpolicy?: { baseline_qps: number; l3l4_qps?: number; l3l4_overhead_pct?: number; l7_qps?: number; l7_overhead_pct?: number };
   netbench?: NetbenchBlock;
 }
 
@@ -104,6 +103,15 @@ export function viewSummary(summary: Record<string, unknown>): SummaryView {
     service_scale: obj(s.service_scale) as SummaryView['service_scale'],
     resources: obj(s.resources) as SummaryView['resources'],
   };
+}
+
+/**
+ * An overhead phase's section (`hubble`, `networkpolicy`): figures by the
+ * keys the catalogue's overhead rows give; undefined when the summary has none.
+ */
+export function overheadOf(v: SummaryView, phase: PhaseName): Partial<Record<string, number>> | undefined {
+  const section = (v as unknown as Record<string, unknown>)[phase];
+  return section && typeof section === 'object' && !Array.isArray(section) ? (section as Partial<Record<string, number>>) : undefined;
 }
 
 /** True when the run's cluster type says Cilium (Hubble, NetworkPolicy and BPF maps apply). */

@@ -9,12 +9,12 @@
  * Input: the object buildSummary returns (or a benchmark-summary.json read
  * back, including one the reference wrote: the netbench block is optional).
  */
-import { SCENARIOS } from '../domain/scenarios';
+import { overheadPhase, SCENARIOS } from '../domain/scenarios';
 import { intervalText, samplesInterval } from '../domain/stats';
 import { NONE, bytesToMb, fmtInt, fmtNum, fmtPct, fmtSecs, oneLine, pyList } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { paint, renderTextTable, type Cell, type Column } from './table';
-import { viewSummary, type StepEntry } from './summary-view';
+import { overheadOf, viewSummary, type StepEntry } from './summary-view';
 
 export interface TerminalOptions {
   /** ANSI colour (the CLI turns it on for a TTY without NO_COLOR) */
@@ -150,30 +150,22 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
     line();
   }
 
-  if (s.hubble) {
-    section('Hubble Overhead');
-    table(
-      ['', { header: 'req/s', align: 'right' }],
-      [
-        ['with Hubble', fmtInt(s.hubble.with_hubble_qps)],
-        ['without Hubble', fmtInt(s.hubble.without_hubble_qps)],
-        ['overhead', pct(s.hubble.overhead_pct)],
-      ],
-    );
-    line();
-  }
-
-  if (s.networkpolicy) {
-    const np = s.networkpolicy;
-    section('NetworkPolicy Overhead');
-    table(
-      ['', { header: 'req/s', align: 'right' }, { header: 'overhead', align: 'right' }],
-      [
-        ['no policy', fmtInt(np.baseline_qps), ''],
-        ...(np.l3l4_qps !== undefined ? [['L3/L4 CNP', fmtInt(np.l3l4_qps), pct(np.l3l4_overhead_pct)] as Cell[]] : []),
-        ...(np.l7_qps !== undefined ? [['L7 CNP (HTTP)', fmtInt(np.l7_qps), pct(np.l7_overhead_pct)] as Cell[]] : []),
-      ],
-    );
+  for (const [p, title] of [['hubble', 'Hubble Overhead'], ['networkpolicy', 'NetworkPolicy Overhead']] as const) {
+    const sec = overheadOf(s, p);
+    if (!sec) continue;
+    const o = overheadPhase(p);
+    const measured = o.rows.flatMap((x) => (sec[x.overhead.key] === undefined ? [] : [{ ...x.overhead, qps: fmtInt(sec[x.overhead.key]!) }]));
+    section(title);
+    if (o.treatments.length === 1) {
+      // one comparison: its configurations, then the overhead as a row of its own
+      table(['', { header: 'req/s', align: 'right' }], [...measured.map((x) => [x.terminal, x.qps]), ['overhead', pct(sec[o.treatments[0].overhead.pctKey])]]);
+    } else {
+      // several: each treatment's overhead beside it
+      table(
+        ['', { header: 'req/s', align: 'right' }, { header: 'overhead', align: 'right' }],
+        measured.map((x) => [x.terminal, x.qps, x.role === 'treatment' ? pct(sec[x.pctKey]) : '']),
+      );
+    }
     line();
   }
 

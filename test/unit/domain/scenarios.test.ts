@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { baselineOf, canonicalId, GLANCE_AT_SCALE, headlineText, isMeasurementOf, rawFile, SCALE_SCENARIOS, scenarioById, SCENARIOS, UNITS, WARMUP } from '../../../src/domain/scenarios';
+import { baselineOf, canonicalId, GLANCE_AT_SCALE, headlineText, isMeasurementOf, OVERHEAD_PHASES, overheadPhase, rawFile, SCALE_SCENARIOS, scenarioById, SCENARIOS, UNITS, WARMUP } from '../../../src/domain/scenarios';
 
 describe('scenario catalogue', () => {
   it('places raw outputs in the reference\'s layout', () => {
@@ -33,6 +33,21 @@ describe('scenario catalogue', () => {
     }
     const keys = SCENARIOS.flatMap((s) => (s.figures ?? []).map((f) => f.key));
     assert.equal(new Set(keys).size, keys.length, 'latency summary keys are unique');
+  });
+
+  it('pairs every overhead treatment with its phase\'s one baseline, under keys of their own', () => {
+    assert.deepEqual(OVERHEAD_PHASES.map((o) => [o.phase, o.baseline.id, o.treatments.map((t) => t.id)]), [
+      ['hubble', 'hubble_off', ['hubble_on']],
+      ['networkpolicy', 'no_policy', ['l3l4_policy', 'l7_policy']],
+    ]);
+    for (const o of OVERHEAD_PHASES) {
+      assert.deepEqual(o.rows, SCENARIOS.filter((s) => s.phase === o.phase), `${o.phase}: every row of an overhead phase is a baseline or a treatment`);
+      const keys = o.rows.flatMap((s) => [s.overhead.key, ...(s.overhead.role === 'treatment' ? [s.overhead.pctKey] : [])]);
+      assert.equal(new Set(keys).size, keys.length, `${o.phase}: summary keys are unique`);
+    }
+    const glance = OVERHEAD_PHASES.flatMap((o) => o.treatments.map((t) => t.overhead.glance.key));
+    assert.equal(new Set(glance).size, glance.length);
+    assert.throws(() => overheadPhase('rps'), /no overhead rows/);
   });
 
   it('measures at each scale step fixed-phase scenarios again, under the same ids', () => {

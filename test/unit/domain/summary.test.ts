@@ -85,6 +85,43 @@ describe('benchmark-summary.json', () => {
   });
 });
 
+describe('Hubble and NetworkPolicy sections', () => {
+  // the reference's sections, written out here by hand (the catalogue derives them)
+  const cilium = (ids: string[]): RunResults => {
+    const r = fixture();
+    const qps: Record<string, number> = { hubble_on: 100007.6, hubble_off: 100271, no_policy: 99985, l3l4_policy: 99965, l7_policy: 13883 };
+    r.measurements.push(...ids.map((id) => m(id, 1, qps[id])));
+    r.phases = [];
+    return r;
+  };
+  const all = ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy', 'l7_policy'];
+
+  it("writes the reference's keys in the reference's order, overhead negative = slower", () => {
+    const s = buildSummary(cilium(all)) as any;
+    assert.deepEqual(Object.entries(s.hubble), [['with_hubble_qps', 100007], ['without_hubble_qps', 100271], ['overhead_pct', -0.3]]);
+    assert.deepEqual(Object.entries(s.networkpolicy), [
+      ['baseline_qps', 99985], ['l3l4_qps', 99965], ['l3l4_overhead_pct', -0.0], ['l7_qps', 13883], ['l7_overhead_pct', -86.1],
+    ]);
+    assert.deepEqual(Object.keys(s).slice(6, 9), ['hubble', 'networkpolicy', 'netbench']);
+  });
+
+  it('has no Hubble section unless both configurations were measured; NetworkPolicy stands on its baseline', () => {
+    assert.equal((buildSummary(cilium(all.filter((id) => id !== 'hubble_on'))) as any).hubble, undefined);
+    assert.equal((buildSummary(cilium(all.filter((id) => id !== 'hubble_off'))) as any).hubble, undefined);
+    assert.deepEqual((buildSummary(cilium(['no_policy', 'l7_policy'])) as any).networkpolicy, { baseline_qps: 99985, l7_qps: 13883, l7_overhead_pct: -86.1 });
+    assert.deepEqual((buildSummary(cilium(['no_policy'])) as any).networkpolicy, { baseline_qps: 99985 });
+    assert.equal((buildSummary(cilium(['l3l4_policy', 'l7_policy'])) as any).networkpolicy, undefined);
+  });
+
+  it('the schema requires what the reference always wrote together', async () => {
+    const { SummarySchema } = await import('../../../src/domain/summary-schema');
+    const s = JSON.parse(summaryJson(buildSummary(cilium(all))));
+    assert.doesNotThrow(() => SummarySchema.parse(s));
+    assert.doesNotThrow(() => SummarySchema.parse({ ...s, networkpolicy: { baseline_qps: 1 } }));
+    assert.throws(() => SummarySchema.parse({ ...s, hubble: { with_hubble_qps: 1, without_hubble_qps: 2 } }));
+    assert.throws(() => SummarySchema.parse({ ...s, networkpolicy: { l3l4_qps: 1 } }));
+  });
+});
 
 describe('summary schema', () => {
   it('accepts what buildSummary writes and rejects a renamed reference key', async () => {
