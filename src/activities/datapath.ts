@@ -16,6 +16,7 @@ import type { Convergence, ProxyMode } from '../domain/results';
 import { execInPod } from '../kube/exec';
 import { ciliumBpfLbListArgs } from '../tools/cilium';
 import { iptablesSaveArgs, nftListKubeProxyArgs, nftListRulesetArgs } from '../tools/iptables';
+import { IpvsadmCounter, ipvsadmListArgs } from '../tools/ipvsadm';
 import { abortableSleep as sleep } from '../kube/batches';
 
 export const DATAPATH_SELECTOR: Record<ProxyMode, string> = {
@@ -29,7 +30,7 @@ export const DATAPATH_SELECTOR: Record<ProxyMode, string> = {
 export const DATAPATH_COMMAND: Record<ProxyMode, string[]> = {
   iptables: iptablesSaveArgs({ table: 'nat' }),
   nftables: nftListKubeProxyArgs(),
-  ipvs: ['ipvsadm', '-ln'],
+  ipvs: ipvsadmListArgs(),
   cilium: ciliumBpfLbListArgs(),
 };
 
@@ -206,7 +207,7 @@ export function makeDatapathActivities(deps: { kubeConfig: KubeConfig }) {
       const command: Record<ProxyMode, string[]> = {
         iptables: iptablesSaveArgs(),
         nftables: nftListRulesetArgs(),
-        ipvs: ['ipvsadm', '-ln'],
+        ipvs: ipvsadmListArgs(),
         cilium: ciliumBpfLbListArgs(),
       };
       const { file, dir: tmp } = await listing(mode, command[mode], ctx.cancellationSignal, input.ns);
@@ -226,8 +227,16 @@ export function makeDatapathActivities(deps: { kubeConfig: KubeConfig }) {
           await writeFile(path.join(dir, `kube_services_chain_at_${n}svc.txt`), `${chain}\n`);
           return { rulesCount: lines, kubeServicesChain: chain };
         }
+        if (mode === 'ipvs') {
+          // ipvsadm's lines (the reference's `ipvsadm -ln | wc -l`), the listing checked as it streams
+          const counter = new IpvsadmCounter();
+          for await (const line of readline.createInterface({ input: createReadStream(file), crlfDelay: Infinity })) counter.add(line);
+          const { totalLines } = counter.result();
+          await writeFile(path.join(dir, `ipvs_rules_at_${n}svc.txt`), `${totalLines}\n`);
+          return { rulesCount: totalLines };
+        }
         const { lines } = await countInFile(file, /^$/);
-        const name = mode === 'cilium' ? 'lb_entries' : mode === 'nftables' ? 'nft_rules' : 'ipvs_rules';
+        const name = mode === 'cilium' ? 'lb_entries' : 'nft_rules';
         await writeFile(path.join(dir, `${name}_at_${n}svc.txt`), `${lines}\n`);
         return { rulesCount: lines };
       } catch (err) {
