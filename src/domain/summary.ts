@@ -190,12 +190,13 @@ function stepEntry(s: ScaleStepResult, baselines: Map<string, number | undefined
 
 function netbenchBlock(r: RunResults): Obj {
   const failures = [
-    ...r.measurements.filter((m) => !m.ok).map((m) => ({ scenario: m.scenario, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
+    ...r.measurements.filter((m) => !m.ok && !m.notMeasured).map((m) => ({ scenario: m.scenario, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
     ...r.scale.steps.flatMap((s) =>
       s.measurements.filter((m) => !m.ok).map((m) => ({ scenario: m.scenario, step: s.svcCount, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
     ),
     ...(r.component?.failures ?? []).map((f) => ({ scenario: f.what, reason: f.reason })),
   ];
+  const notMeasured = r.measurements.filter((m) => m.notMeasured).map((m) => ({ scenario: m.scenario, round: m.round, reason: m.reason ?? 'unknown' }));
   const intervals: Obj = {};
   const ids = [...new Set(r.measurements.filter((m) => m.ok).map((m) => m.scenario))];
   for (const id of ids) {
@@ -226,6 +227,8 @@ function netbenchBlock(r: RunResults): Obj {
         }
       : {}),
     failures,
+    // scenarios not attempted because the datapath had nothing to act on (not failures): each with its reason
+    ...(notMeasured.length ? { not_measured: notMeasured } : {}),
     confidence_intervals: intervals,
   };
 }

@@ -48,12 +48,15 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
   const para = (...lines: string[]) => out.push(lines.join('\n'), '');
   const phase = (p: PhaseName) => results.phases.find((x) => x.phase === p);
   const failedOf = (scenario: string, step?: number) =>
-    allMeasurements(results).filter((m) => isMeasurementOf(m, scenario, step) && !m.ok);
+    allMeasurements(results).filter((m) => isMeasurementOf(m, scenario, step) && !m.ok && !m.notMeasured);
+  const notMeasuredOf = (scenario: string) => results.measurements.find((m) => isMeasurementOf(m, scenario) && m.notMeasured);
 
   /** What a cell shows when the summary has no figure: why. */
   const missing = (p: PhaseName, scenario: string, step?: number): string => {
     const ph = phase(p);
     if (ph?.status === 'skipped') return 'skipped';
+    const nm = step === undefined ? notMeasuredOf(scenario) : undefined;
+    if (nm) return `not measured: ${oneLine(nm.reason ?? 'no reason recorded')}`;
     const failed = failedOf(scenario, step);
     if (failed.length) return `failed (${failed.length}×, see Failures)`;
     if (ph?.status === 'failed' || ph?.status === 'cancelled') return `not measured (phase ${ph.status})`;
@@ -93,12 +96,14 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
   // ---- at a glance
   const glance = glanceRows([{ name: label, results, summary }], 'largest');
   const failures = failureRows(results);
+  const notMeasured = results.measurements.filter((m) => m.notMeasured);
   const notDone = results.phases.filter((p) => p.status !== 'done');
   out.push('## At a glance', '');
   para(
     table(['Dimension', label], [
       ...glance.map((r) => [r.label, cellWithInterval(r.cells[0])]),
       ['Failed measurements', failures.length ? `${failures.length} (see [Failures](#failures--skipped))` : '0'],
+      ...(notMeasured.length ? [['Not measured', `${notMeasured.length} (nothing to act on; see [Failures & skipped](#failures--skipped))`]] : []),
       ['Phases not run', notDone.length ? notDone.map((p) => `${p.phase} (${p.status})`).join(', ') : 'none'],
     ]),
   );
@@ -185,6 +190,9 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
           return [...(i ? [''] : []), ...(t.overhead.note ? [t.overhead.note, ''] : []), table(['Metric', label], [...rows, ['Overhead', pct !== undefined ? fmtPct(pct) : NONE]])];
         }),
       );
+    } else if (phase(p)?.status !== 'skipped' && o.rows.some((x) => notMeasuredOf(x.id))) {
+      // configurations recorded as not measured: each row says why, where its figure would be
+      para(table(['Metric', label], o.rows.map((x) => [x.overhead.label, missing(p, x.id)])));
     } else if (phase(p)?.status !== 'skipped') {
       para(`_No ${name} result: ${o.required.map((x) => `${x.overhead.short ?? x.overhead.label} ${missing(p, x.id)}`).join(', ')}._`);
     }
@@ -245,6 +253,13 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
     );
   } else {
     para('No measurement failed.');
+  }
+  if (notMeasured.length) {
+    para(
+      `${notMeasured.length} scenario round${notMeasured.length === 1 ? '' : 's'} not measured: the datapath had nothing to act on, so there is no figure:`,
+      '',
+      table(['Scenario', { header: 'Round', align: 'right' }, 'Reason'], notMeasured.map((m) => [m.scenario, m.round, oneLine(m.reason ?? 'no reason recorded')])),
+    );
   }
   if (notDone.length) {
     para('Phases not run to completion:', '', table(['Phase', 'Status', 'Reason'], notDone.map((p) => [p.phase, p.status, oneLine(p.reason ?? 'no reason recorded')])));
@@ -484,7 +499,7 @@ function contextRows(r: RunResults, s: SummaryView): Cell[][] {
 /** Every failed measurement (fixed phases, scale steps) and component collection, with reason and raw file. */
 function failureRows(r: RunResults): Cell[][] {
   const ms = allMeasurements(r)
-    .filter((m) => !m.ok)
+    .filter((m) => !m.ok && !m.notMeasured)
     .map((m): Cell[] => [m.scenario, m.step !== undefined ? fmtInt(m.step) : '', m.round, oneLine(m.reason ?? 'no reason recorded'), code(m.file)]);
   const comp = (r.component?.failures ?? []).map((f): Cell[] => [f.what, '', '', oneLine(f.reason), NONE]);
   return [...ms, ...comp];

@@ -31,7 +31,9 @@ const allMeasurements = (r: RunResults): Measurement[] => [...r.measurements, ..
 function whyMissing(r: RunResults, p: PhaseName, scenario: string, step?: number): string {
   const ph = r.phases.find((x) => x.phase === p);
   if (ph?.status === 'skipped') return `skipped: ${oneLine(ph.reason ?? 'no reason recorded', 90)}`;
-  const failed = allMeasurements(r).filter((m) => isMeasurementOf(m, scenario, step) && !m.ok);
+  const nm = step === undefined ? r.measurements.find((m) => isMeasurementOf(m, scenario) && m.notMeasured) : undefined;
+  if (nm) return `not measured: ${oneLine(nm.reason ?? 'no reason recorded')}`;
+  const failed = allMeasurements(r).filter((m) => isMeasurementOf(m, scenario, step) && !m.ok && !m.notMeasured);
   if (failed.length) return `failed ${failed.length}×: ${oneLine(failed[failed.length - 1].reason ?? 'no reason recorded', 80)}`;
   if (ph?.status === 'failed' || ph?.status === 'cancelled') return `not measured (phase ${ph.status})`;
   if (!ph) return `not measured (run ${r.status} before this phase)`;
@@ -123,7 +125,8 @@ const ONE_RUN_ROWS = new Set(SCENARIOS.flatMap((s) => [...(s.glance ? [s.id] : [
 
 function glanceSection(r: RunResults, summary: Record<string, unknown>, label: string): string {
   const rows = glanceRows([{ name: label, results: r, summary }], 'largest');
-  const failures = allMeasurements(r).filter((m) => !m.ok).length + (r.component?.failures.length ?? 0);
+  const failures = allMeasurements(r).filter((m) => !m.ok && !m.notMeasured).length + (r.component?.failures.length ?? 0);
+  const notMeasured = r.measurements.filter((m) => m.notMeasured).length;
   const notDone = r.phases.filter((p) => p.status !== 'done');
   return section(
     'glance',
@@ -132,6 +135,7 @@ function glanceSection(r: RunResults, summary: Record<string, unknown>, label: s
       // "1 sample" where the figure is one tool run (a catalogue row, a step, an overhead); resource figures are averages of their own samples
       ...rows.map((row): CellIn[] => [row.label, row.cells[0].value === undefined ? { text: row.cells[0].text, cls: row.cells[0].applicable ? 'missing' : 'tie' } : cellWithInterval(row.cells[0], ONE_RUN_ROWS.has(row.key) || row.step !== undefined || row.kind === 'pct')]),
       ['Failed measurements', failures ? `${failures} (see Failures & skipped)` : '0'],
+      ...(notMeasured ? [['Not measured', `${notMeasured} (nothing to act on; see Failures & skipped)`]] : []),
       ['Phases not run', notDone.length ? notDone.map((p) => `${p.phase} (${p.status})`).join(', ') : 'none'],
     ]),
   );
@@ -396,16 +400,21 @@ function failuresSection(r: RunResults): string {
   };
   const rows: CellIn[][] = [
     ...allMeasurements(r)
-      .filter((m) => !m.ok)
+      .filter((m) => !m.ok && !m.notMeasured)
       .map((m): CellIn[] => [title(m), String(m.round), { text: oneLine(m.reason ?? 'no reason recorded'), cls: 'missing' }, m.file]),
     ...(r.component?.failures ?? []).map((f): CellIn[] => [f.what, '', { text: oneLine(f.reason), cls: 'missing' }, NONE]),
   ];
   const notDone = r.phases.filter((p) => p.status !== 'done');
+  const notMeasured = r.measurements.filter((m) => m.notMeasured);
   return section(
     'failures',
     'Failures & skipped',
     r.status !== 'completed' ? banner('bad', `Run ${r.status}: ${oneLine(r.failure ?? 'no reason recorded')}`) : '',
     rows.length ? para(`${rows.length} measurement(s) or collection(s) failed; nothing was dropped silently.`) + table(['Measurement', 'Round', 'Reason', 'Raw file'], rows, [1]) : para('No measurement failed.'),
+    notMeasured.length
+      ? para(`${notMeasured.length} scenario round(s) not measured: the datapath had nothing to act on, so there is no figure.`) +
+        table(['Measurement', 'Round', 'Reason'], notMeasured.map((m): CellIn[] => [title(m), String(m.round), { text: oneLine(m.reason ?? 'no reason recorded'), cls: 'missing' }]), [1])
+      : '',
     notDone.length ? '<h3>Phases not run to completion</h3>' + table(['Phase', 'Status', 'Reason'], notDone.map((p) => [p.phase, p.status, oneLine(p.reason ?? 'no reason recorded')])) : para('Every phase ran.'),
   );
 }

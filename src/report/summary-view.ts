@@ -58,6 +58,8 @@ export interface NetbenchBlock {
   lb_map?: { current: number; needed: number; proposed?: number; decision: string; decidedBy?: string; applied: boolean; after?: number; reason?: string };
   phases?: { phase: string; status: string; reason?: string }[];
   failures?: FailureEntry[];
+  /** scenarios not attempted, each with why (the datapath had nothing to act on) */
+  not_measured?: { scenario: string; round?: number; reason: string }[];
   confidence_intervals?: Record<string, { n: number; mean: number; ci95: number }>;
   regression?: {
     baseline_workflow_id: string | null;

@@ -62,6 +62,7 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
   // ---- at a glance
   const glance = glanceRows([{ name: 'run', summary }], 'largest');
   const failures = nb?.failures ?? [];
+  const notMeasured = nb?.not_measured ?? [];
   const notDone = (nb?.phases ?? []).filter((p) => p.status !== 'done');
   section('At a glance');
   table(
@@ -69,6 +70,7 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
     [
       ...glance.map((r) => [r.label, cellWithInterval(r.cells[0])] as Cell[]),
       ...(nb ? [['Failed measurements', failures.length ? paint(String(failures.length), 'red', color) : '0'] as Cell[]] : []),
+      ...(notMeasured.length ? [['Not measured', `${notMeasured.length} (nothing to act on; reasons below)`] as Cell[]] : []),
       ...(nb ? [['Phases skipped / failed', notDone.length ? notDone.map((p) => `${p.phase} (${p.status})`).join(', ') : 'none'] as Cell[]] : []),
       ...(nb?.trusted !== undefined ? [['Large-scale results trusted', nb.trusted ? 'yes' : paint('NO', ['bold', 'red'], color)] as Cell[]] : []),
     ],
@@ -152,8 +154,16 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
 
   for (const [p, title] of [['hubble', 'Hubble Overhead'], ['networkpolicy', 'NetworkPolicy Overhead']] as const) {
     const sec = overheadOf(s, p);
-    if (!sec) continue;
     const o = overheadPhase(p);
+    const why = (id: string) => notMeasured.find((x) => x.scenario === id)?.reason;
+    if (!sec && o.rows.some((x) => why(x.id))) {
+      // recorded as not measured: each configuration with its reason, where its figure would be
+      section(title);
+      table(['', 'req/s'], o.rows.map((x) => [x.overhead.terminal, why(x.id) ? `not measured: ${oneLine(why(x.id)!)}` : '']));
+      line();
+      continue;
+    }
+    if (!sec) continue;
     const measured = o.rows.flatMap((x) => (sec[x.overhead.key] === undefined ? [] : [{ ...x.overhead, qps: fmtInt(sec[x.overhead.key]!) }]));
     section(title);
     if (o.treatments.length === 1) {
@@ -166,6 +176,7 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
         measured.map((x) => [x.terminal, x.qps, x.role === 'treatment' ? pct(sec[x.pctKey]) : '']),
       );
     }
+    for (const x of o.rows.filter((r) => sec[r.overhead.key] === undefined && why(r.id))) line(`    ${x.overhead.terminal}: not measured: ${oneLine(why(x.id)!)}`);
     line();
   }
 
