@@ -2,7 +2,7 @@
 # Provision everything netbench needs on a fresh machine, caching builds
 # outside the clone so a second run (or a new clone) is fast.
 #
-#   scripts/setup.sh [node|npm|apt|browser|go|kube|cilium|all]...   (default: all)
+#   scripts/setup.sh [COMPONENT|all]...   (default: all; --help lists the components)
 #
 # Cache: ${NETBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netbench}/<component>-<version>/
 # Every command of the project runs through scripts/env.sh, which puts the
@@ -18,6 +18,16 @@ mkdir -p "$cache"
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+need_go() { command -v go >/dev/null || { log "Go is required to build $1 (nothing is built when the cache has it)"; exit 1; }; }
+
+# ---- the components ----------------------------------------------------------------
+# One entry each, beside its setup_<name> function (which provisions it, and
+# what it needs first, from the cache when it is there):
+#   component NAME all|extra "what it provides"       (all: part of `setup.sh all`)
+# Its version, if it has one, is a line in versions.env (env.sh puts its cache on PATH).
+COMPONENTS=()
+declare -A ABOUT=() IN_ALL=()
+component() { COMPONENTS+=("$1"); IN_ALL[$1]="$2"; ABOUT[$1]="$3"; }
 
 # ---- Node.js ----------------------------------------------------------------
 # The system Node may be too old for @kubernetes/client-node 2.x (needs >= 22.19).
@@ -37,9 +47,11 @@ setup_node() {
   rm -rf "$dir.partial"; mv "$tmp/package" "$dir.partial"; mv "$dir.partial" "$dir"; rm -rf "$tmp"
   "$dir/bin/node" --version >/dev/null
 }
+component node all "Node.js (from the npm registry) when the system's is older than 22.19"
 
 # ---- npm packages -------------------------------------------------------------
 setup_npm() {
+  setup_node
   # shellcheck source=env.sh
   source "$here/env.sh"
   local stamp="$root/node_modules/.netbench-lock"
@@ -48,6 +60,7 @@ setup_npm() {
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$root/package-lock.json" "$stamp"
 }
+component npm all "npm packages (npm ci), skipped when package-lock.json is unchanged"
 
 # ---- Debian packages ------------------------------------------------------------
 apt_updated=""
@@ -76,7 +89,9 @@ setup_apt() {
   apt_install iperf3 iptables nftables conntrack iproute2 procps ca-certificates bpftool socat
   if ! dpkg -s netperf >/dev/null 2>&1; then enable_non_free; apt_install netperf; fi
 }
+component apt all "Debian packages: iperf3, netperf, iptables, nftables, bpftool, ..."
 setup_browser() { apt_install chromium fonts-dejavu-core; }
+component browser extra "chromium (headless) for the report tests"
 
 # ---- Go-built binaries ------------------------------------------------------------
 go_install() { # name version pkg@version [binaries...]
@@ -85,15 +100,16 @@ go_install() { # name version pkg@version [binaries...]
   local bins=("$@"); [ ${#bins[@]} -eq 0 ] && bins=("$name")
   local ok=1; for b in "${bins[@]}"; do [ -x "$dir/bin/$b" ] || ok=0; done
   [ $ok = 1 ] && return 0
+  need_go "$name"
   log "go install $pkg (cached in $dir)"
   mkdir -p "$dir/bin"
   GOBIN="$dir/bin" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install "$pkg"
 }
 setup_go() {
-  command -v go >/dev/null || { log "Go is required to build the Temporal CLI, fortio, kwok and Kubernetes"; exit 1; }
   go_install temporal "$TEMPORAL_CLI_VERSION" "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
   go_install fortio "$FORTIO_VERSION" "fortio.org/fortio@$FORTIO_VERSION"
 }
+component go all "Temporal CLI, fortio"
 
 # Go modules whose go.mod replaces sibling modules with local paths (Kubernetes,
 # etcd) or with forks (Cilium) cannot be `go install`ed: each is built from a
@@ -145,6 +161,7 @@ setup_kube() {
   local dir="$cache/kubernetes-$KUBERNETES_VERSION"
   local bins=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl)
   if ! have_bins "$dir" "${bins[@]}"; then
+    need_go Kubernetes
     log "building Kubernetes $KUBERNETES_VERSION (${bins[*]}) — takes a while the first time"
     local w="$cache/build/kubernetes-$KUBERNETES_VERSION"; mkdir -p "$dir/bin"
     local staging="v0.${KUBERNETES_VERSION#v1.}"
@@ -163,12 +180,14 @@ setup_kube() {
   go_install kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION" kwok kwokctl
   go_install metrics-server "$METRICS_SERVER_VERSION" "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
 }
+component kube all "Kubernetes (apiserver, controller-manager, scheduler, kube-proxy, kubectl), etcd, kwok, metrics-server"
 
 # etcd: its server module replaces its siblings locally; client/v2 is published
 # as v2.305.<patch> alongside v3.5.<patch>. Its main package is the module root.
 setup_etcd() {
   local dir="$cache/etcd-$ETCD_VERSION"
   have_bins "$dir" etcd && return 0
+  need_go etcd
   log "building etcd $ETCD_VERSION"
   local w="$cache/build/etcd-$ETCD_VERSION"; mkdir -p "$dir/bin"
   grep -E '^\s*go.etcd.io/etcd/[a-z0-9/]+ => \.\./' "$(mod_gomod go.etcd.io/etcd/server/v3 "$ETCD_VERSION")" \
@@ -190,6 +209,7 @@ setup_cilium() {
   local dir="$cache/cilium-$CILIUM_VERSION"
   local bins=(cilium-agent cilium-dbg cilium-operator-generic hubble)
   if ! have_bins "$dir" "${bins[@]}" || [ ! -f "$dir/bpf/bpf_lxc.c" ]; then
+    need_go Cilium
     log "building Cilium $CILIUM_VERSION (${bins[*]}) — the first build takes long (see lab/README.md)"
     export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/cilium/gobgp"
     local w="$cache/build/cilium-$CILIUM_VERSION"; mkdir -p "$dir/bin"
@@ -216,21 +236,18 @@ setup_cilium() {
   fi
   ln -sfn cilium-dbg "$dir/bin/cilium"
 }
+component cilium all "Cilium (cilium-agent, cilium-dbg, cilium-operator-generic, hubble), its bpf/ sources, clang/llvm for its run-time BPF compile, ipset"
 
 usage() {
+  echo "usage: scripts/setup.sh [TARGET]...   (default: all)"
+  echo
+  local c all=()
+  for c in "${COMPONENTS[@]}"; do
+    printf '  %-8s %s\n' "$c" "${ABOUT[$c]}"
+    if [ "${IN_ALL[$c]}" = all ]; then all+=("$c"); fi
+  done
+  printf '  %-8s %s\n' all "${all[*]}"
   cat <<'USAGE'
-usage: scripts/setup.sh [TARGET]...   (default: all)
-
-  node     Node.js (from the npm registry) when the system's is older than 22.19
-  npm      npm packages (npm ci), skipped when package-lock.json is unchanged
-  apt      Debian packages: iperf3, netperf, iptables, nftables, bpftool, ...
-  browser  chromium (headless) for the report tests
-  go       Temporal CLI, fortio
-  kube     Kubernetes (apiserver, controller-manager, scheduler, kube-proxy, kubectl),
-           etcd, kwok, metrics-server
-  cilium   Cilium (cilium-agent, cilium-dbg, cilium-operator-generic, hubble), its bpf/
-           sources, clang/llvm for its run-time BPF compile, ipset
-  all      node npm apt go kube cilium
 
 Versions are pinned in scripts/versions.env; builds are cached under
 ${NETBENCH_CACHE:-~/.cache/netbench}/<component>-<version>/ (delete one to rebuild it).
@@ -240,15 +257,8 @@ USAGE
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    node) setup_node ;;
-    npm) setup_node; setup_npm ;;
-    apt) setup_apt ;;
-    go) setup_go ;;
-    kube) setup_kube ;;
-    cilium) setup_cilium ;;
-    all) setup_node; setup_npm; setup_apt; setup_go; setup_kube; setup_cilium ;;
-    browser) setup_browser ;;
+    all) for c in "${COMPONENTS[@]}"; do if [ "${IN_ALL[$c]}" = all ]; then "setup_$c"; fi; done ;;
     -h|--help|help) usage ;;
-    *) usage >&2; exit 2 ;;
+    *) if [ -n "${ABOUT[$t]+set}" ]; then "setup_$t"; else usage >&2; exit 2; fi ;;
   esac
 done
