@@ -140,9 +140,12 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
   });
 
   it('Cilium whose agents have endpoints and import both policies (a real cluster): every Hubble and policy scenario measured as before, after asking the agents (stub activities)', async () => {
-    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000 }, async (start) =>
-      (await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }))).result(),
-    );
+    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000 }, async (start) => {
+      const h = await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }));
+      const r = await h.result();
+      await saveHistory(h, 'cilium-reasons-cluster');
+      return r;
+    });
     const seq = calls
       .filter((c) => ['measure', 'setHubble', 'applyPolicy', 'deletePolicy', 'ciliumEndpoints', 'policyVerdict'].includes(c.name))
       .map((c) => (c.name === 'measure' ? c.input.scenario : `${c.name}${c.input.kind ? `:${c.input.kind}` : c.input.enabled !== undefined ? `:${c.input.enabled}` : ''}`));
@@ -162,9 +165,12 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
   });
 
   it("the lab's Cilium (no endpoint for the benchmark pods, L7 refused): each scenario recorded as not measured with its reason, no agent restart, no tool run (stub activities)", async () => {
-    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000, noCiliumEndpoints: true, policyRefused: ['l7'] }, async (start) =>
-      (await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }))).result(),
-    );
+    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000, noCiliumEndpoints: true, policyRefused: ['l7'] }, async (start) => {
+      const h = await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }));
+      const r = await h.result();
+      await saveHistory(h, 'cilium-reasons-lab');
+      return r;
+    });
     const n = names(calls);
     assert.ok(!n.includes('setHubble'), 'no agent restart for a Hubble with nothing to observe');
     assert.deepEqual(calls.filter((c) => c.name === 'measure').map((c) => c.input.scenario), [], 'no tool run');
