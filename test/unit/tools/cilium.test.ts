@@ -8,10 +8,19 @@ import { describe, it } from 'node:test';
 import {
   ciliumBpfCtListGlobalArgs,
   ciliumBpfLbListArgs,
+  ciliumEndpointListArgs,
   ciliumIdentityListArgs,
+  ciliumPolicyGetArgs,
   ciliumStatusArgs,
   countCiliumLines,
+  describeEndpoints,
+  endpointOfPod,
+  findPolicyRefusal,
+  parseCiliumEndpointList,
+  parseCiliumPolicyGet,
   parseCiliumStatusTunnel,
+  parseLogfmt,
+  policyImported,
   parseProcStatusVmRssKb,
   procStatusArgs,
 } from '../../../src/tools/cilium';
@@ -136,5 +145,74 @@ describe('parseProcStatusVmRssKb on a real /proc/<pid>/status', () => {
       () => parseProcStatusVmRssKb(text),
       (e: unknown) => e instanceof ToolOutputError && e.tool === 'proc-status' && e.reason === 'no VmRSS line',
     );
+  });
+});
+
+// ---- endpoints, policies, the agent's refusal: the variants the real v1.19.4 agent does not print
+// (its real outputs are read in cilium-real.test.ts): older field names, the JSON log format, errors.
+
+describe('cilium endpoint list / policy get / agent log: variants', () => {
+  it('argv: -o json, cilium-dbg by default', async () => {
+    assert.deepEqual(ciliumEndpointListArgs(), ['cilium-dbg', 'endpoint', 'list', '-o', 'json']);
+    assert.deepEqual(ciliumPolicyGetArgs('cilium'), ['cilium', 'policy', 'get', '-o', 'json']);
+    assert.throws(() => ciliumPolicyGetArgs('cilium; rm -rf /'));
+  });
+
+  it('endpoint list: namespace and pod from k8s-namespace/k8s-pod-name, the older "pod-name": "<ns>/<pod>", or the namespace label', () => {
+    const text = JSON.stringify([
+      { id: 11, status: { state: 'ready', 'external-identifiers': { 'k8s-namespace': 'nb', 'k8s-pod-name': 'fortio-server' }, identity: { id: 5, labels: ['k8s:io.kubernetes.pod.namespace=nb', 'k8s:role=fortio-server'] } } },
+      { id: 12, status: { state: 'ready', 'external-identifiers': { 'pod-name': 'nb/fortio-client' }, identity: { id: 6, labels: [] } } },
+      { id: 13, status: { state: 'ready', identity: { id: 7, labels: ['k8s:io.kubernetes.pod.namespace=other'] } } },
+      { id: 14, status: { state: 'ready', identity: { id: 1, labels: ['reserved:host'] } } },
+    ]);
+    const eps = parseCiliumEndpointList(text);
+    assert.equal(endpointOfPod(eps, 'nb', 'fortio-server')?.id, 11);
+    assert.equal(endpointOfPod(eps, 'nb', 'fortio-client')?.id, 12);
+    assert.equal(endpointOfPod(eps, 'other', 'fortio-client'), undefined);
+    assert.deepEqual(eps[2], { id: 13, state: 'ready', namespace: 'other', labels: ['k8s:io.kubernetes.pod.namespace=other'] });
+    assert.equal(describeEndpoints(eps), '4 endpoints: nb/fortio-server, nb/fortio-client, #13, reserved:host');
+    assert.equal(describeEndpoints([]), 'no endpoint at all');
+    assert.equal(describeEndpoints(parseCiliumEndpointList('[]')), 'no endpoint at all');
+  });
+
+  it('endpoint list: empty, cut or non-JSON output is an error, never "no endpoint"', () => {
+    assert.throws(() => parseCiliumEndpointList(''), (e: ToolOutputError) => e.reason === 'empty output');
+    assert.throws(() => parseCiliumEndpointList('[{"id": 1, "status": {'), (e: ToolOutputError) => e.reason === 'truncated JSON');
+    assert.throws(() => parseCiliumEndpointList('Error: cannot get endpoint list: Get "http:///var/run/cilium/cilium.sock/v1/endpoint": dial unix: connect: no such file'), ToolOutputError);
+    assert.throws(() => parseCiliumEndpointList('{"id": 1}'), /unexpected JSON shape/);
+  });
+
+  it('policy get: the plain form (rules, then "Revision: N"), an empty repository, errors', () => {
+    const rules = [{ endpointSelector: {}, labels: [{ key: 'io.cilium.k8s.policy.name', value: 'p', source: 'k8s' }, { key: 'io.cilium.k8s.policy.namespace', value: 'nb', source: 'k8s' }] }];
+    const plain = parseCiliumPolicyGet(`${JSON.stringify(rules, null, 2)}\nRevision: 9\n`);
+    assert.equal(plain.revision, 9);
+    assert.equal(policyImported(plain, 'nb', 'p'), true);
+    assert.equal(policyImported(plain, 'other', 'p'), false, 'same name, other namespace');
+    assert.deepEqual(parseCiliumPolicyGet('{\n  "revision": 1\n}\n'), { revision: 1, rules: [] });
+    assert.deepEqual(parseCiliumPolicyGet('{}'), { revision: 0, rules: [] });
+    assert.throws(() => parseCiliumPolicyGet(''), ToolOutputError);
+    assert.throws(() => parseCiliumPolicyGet('{"policy": "[{\\"labels\\": ", "revision": 3}'), (e: ToolOutputError) => e.reason === 'truncated JSON');
+  });
+
+  it('agent log: the JSON log format (log-format=json) and logrus\'s text format (before 1.17) are read too', () => {
+    const json = JSON.stringify({ time: '2026-12-02T10:00:01Z', level: 'warn', msg: 'Unable to add CiliumNetworkPolicy', ciliumNetworkPolicyName: 'p7', k8sNamespace: 'nb', error: 'Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled' });
+    assert.equal(findPolicyRefusal(`${json}\n`, 'nb', 'p7')?.error, 'Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled');
+    const logrus = 'level=warning msg="Unable to add CiliumNetworkPolicy" ciliumNetworkPolicyName=p7 error="Invalid CiliumNetworkPolicy spec: \\"x\\" is wrong" k8sApiVersion= k8sNamespace=nb subsys=k8s-watcher';
+    assert.equal(findPolicyRefusal(logrus, 'nb', 'p7')?.error, 'Invalid CiliumNetworkPolicy spec: "x" is wrong');
+    assert.equal(findPolicyRefusal(logrus, 'other', 'p7'), undefined, 'another namespace\'s policy of that name');
+    assert.equal(findPolicyRefusal(logrus, 'nb', 'p'), undefined, 'a name that is a prefix of another');
+    assert.equal(findPolicyRefusal('level=info msg="Imported CiliumNetworkPolicy" ciliumNetworkPolicyName=p7 k8sNamespace=nb', 'nb', 'p7'), undefined);
+  });
+
+  it('agent log: a refusal logged before `since` (an earlier run\'s) is not this run\'s; the last one counts', () => {
+    const line = (t: string, err: string) => `${t} time=${t} level=warn msg="Unable to add CiliumNetworkPolicy" ciliumNetworkPolicyName=p7 k8sNamespace=nb error="${err}"`;
+    const log = [line('2026-12-02T09:00:00.5Z', 'old'), line('2026-12-02T10:00:00.123456789Z', 'new')].join('\n');
+    assert.equal(findPolicyRefusal(log, 'nb', 'p7', '2026-12-02T09:59:59Z')?.error, 'new');
+    assert.equal(findPolicyRefusal(log, 'nb', 'p7', '2026-12-02T10:00:01Z'), undefined);
+    assert.equal(findPolicyRefusal(log, 'nb', 'p7')?.time, '2026-12-02T10:00:00.123456789Z');
+  });
+
+  it('parseLogfmt: quoted values with escapes, empty values, keys with dots', () => {
+    assert.deepEqual(parseLogfmt('a=1 b="x y" c= d.e="q\\"r" f=/p/q.go:12'), { a: '1', b: 'x y', c: '', 'd.e': 'q"r', f: '/p/q.go:12' });
   });
 });
