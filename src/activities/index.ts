@@ -14,6 +14,7 @@ import { makeReportActivities } from './report';
 import { makeServiceActivities } from './services';
 import { makeHistoryActivities } from './history';
 import type { Client } from '@temporalio/client';
+import { withLifecycle } from './liveness';
 
 export interface ActivityDeps {
   kubeConfig: KubeConfig;
@@ -23,7 +24,31 @@ export interface ActivityDeps {
   temporal?: () => Promise<Client>;
 }
 
+/**
+ * Activities that heartbeat by themselves, often enough while they wait, with
+ * details worth keeping (a resume cursor, progress): no keep-alive beats for
+ * them. Every other one is kept alive while it runs (./liveness.ts).
+ */
+export const HEARTBEAT_BY_THEMSELVES = [
+  'createDummyServices',
+  'deleteDummyServices',
+  'deployFixtures',
+  'deleteNamespaces',
+  'waitDatapathConverged',
+  'setHubble',
+  'restoreCiliumConfig',
+  'rolloutRestartCilium',
+  'measure',
+  'monitorResources',
+  'sampleResources',
+] as const;
+
+/** Every activity, kept alive and ending as cancelled when the run cancels it (./liveness.ts). */
 export function createActivities(deps: ActivityDeps) {
+  return withLifecycle(allActivities(deps), HEARTBEAT_BY_THEMSELVES);
+}
+
+function allActivities(deps: ActivityDeps) {
   return {
     ...makeClusterActivities(deps),
     ...makeFixtureActivities(deps),

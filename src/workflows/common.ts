@@ -9,11 +9,19 @@ import type { Measurement } from '../domain/results';
 import { headlineText, rawFile, scenarioLabel, toolSeconds, type Scenario, type Targets } from '../domain/scenarios';
 import type { Activities } from '../activities';
 
+/**
+ * Every activity's heartbeat timeout: how soon a dead worker is noticed and
+ * its activity retried elsewhere. Activities heartbeat well within it, by
+ * themselves or kept alive every 5 s while they run (src/activities/liveness.ts).
+ * The SDK sends heartbeats at most every 80 % of it (24 s).
+ */
+export const HEARTBEAT_TIMEOUT = '30 seconds';
+
 /** Cluster calls: a transient fault (unreachable, 429, 5xx) is retried with backoff, never fails the run quickly. */
 export function clusterActivities(summary?: string) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     scheduleToCloseTimeout: '2 hours',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute' },
     ...(summary ? { summary } : {}),
@@ -24,7 +32,7 @@ export function clusterActivities(summary?: string) {
 export function longActivities(summary?: string) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '6 hours',
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
     ...(summary ? { summary } : {}),
   });
@@ -34,7 +42,7 @@ export function longActivities(summary?: string) {
 export function measureActivities(o: RunOptions, summary: string) {
   return proxyActivities<Activities>({
     startToCloseTimeout: `${o.kubectlTimeout + 60} seconds`,
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
     summary,
   });
