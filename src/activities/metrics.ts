@@ -6,7 +6,7 @@
  */
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { CoreV1Api, Metrics, type KubeConfig } from '@kubernetes/client-node';
 import { cpuMillicores, memoryMiB } from '../domain/quantity';
 import type { ComponentMetrics, ProxyMode, ResourceStats } from '../domain/results';
@@ -18,8 +18,11 @@ import { iptablesSave, nftKubeProxy } from '../tools/iptables';
 import { ipvsadmList } from '../tools/ipvsadm';
 import { datapathPods } from './datapath';
 import { abortableSleep as sleep } from '../kube/batches';
+import { describeKubeError } from '../kube/client';
 
 const CSV_HEADER = 'timestamp,pod,cpu_millicores,memory_mib\n';
+/** Failed samples in a row (at 5 s, 15 s without one) that end the resource monitor. */
+export const MONITOR_MAX_MISSED = 3;
 
 export interface Sample {
   pod: string;
@@ -82,18 +85,35 @@ export function makeMetricsActivities(deps: { kubeConfig: KubeConfig }) {
       return resourceStats(input.component, all);
     },
 
-    /** Samples every `intervalSec` until cancelled (the workflow cancels it when the phase ends). */
+    /**
+     * Samples every `intervalSec` until cancelled (the workflow cancels it
+     * when the phase ends). A failed sample is skipped; MONITOR_MAX_MISSED
+     * failed in a row end the monitor with the reason (not retried: the
+     * phase goes on unmonitored and the run records why).
+     */
     async monitorResources(input: { labelSelector: string; csvFile: string; intervalSec: number }): Promise<{ samples: number }> {
       const ctx = Context.current();
       await mkdir(path.dirname(input.csvFile), { recursive: true });
       await writeFile(input.csvFile, CSV_HEADER);
       let samples = 0;
+      let missed = 0;
       try {
         for (;;) {
-          const rows = await sample(input.labelSelector).catch(() => [] as Sample[]);
-          await appendFile(input.csvFile, csvRows(rows));
-          samples++;
-          ctx.heartbeat({ samples });
+          try {
+            const rows = await sample(input.labelSelector);
+            await appendFile(input.csvFile, csvRows(rows));
+            samples++;
+            missed = 0;
+          } catch (err) {
+            if (ctx.cancellationSignal.aborted) throw err;
+            if (++missed >= MONITOR_MAX_MISSED) {
+              throw ApplicationFailure.nonRetryable(
+                `${missed} samples in a row failed (${samples} taken), last: ${describeKubeError(err)}`,
+                'ResourceSamplingFailed',
+              );
+            }
+          }
+          ctx.heartbeat({ samples, missed });
           await sleep(input.intervalSec * 1000, ctx.cancellationSignal);
         }
       } catch (err) {
@@ -112,6 +132,7 @@ export function makeMetricsActivities(deps: { kubeConfig: KubeConfig }) {
         try {
           await fn();
         } catch (err) {
+          if (ctx.cancellationSignal.aborted) throw err; // cancelled by the run: end as cancelled, not as a listed failure
           out.failures.push({ what, reason: (err as Error).message });
         }
         ctx.heartbeat({ done: what });

@@ -121,6 +121,11 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     results.phases.push({ phase, status, ...(reason ? { reason } : {}) });
   }
 
+  /** A collection that failed (resource sampling, component metrics), listed with its reason in the summary and the report. */
+  function recordFailure(what: string, reason: string) {
+    results.component = { ...results.component, failures: [...(results.component?.failures ?? []), { what, reason }] };
+  }
+
   function record(s: Scenario, m: Measurement) {
     results.measurements.push(m);
     if (!m.adoptedFrom) progress.spent({ tool: m.seconds ?? 0 });
@@ -230,9 +235,12 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
               intervalSec: 5,
             }),
           )
-          // Ended by mon.cancel() below, so it always ends in a cancellation; the CSV it leaves is auxiliary
-          // (the figures of record are the measurements and the metrics phase's sampling).
-          .catch(() => undefined)
+          // mon.cancel() below ends it (or the run's own cancel does): that cancellation is its normal end, silent.
+          // Anything else (it could not sample) is recorded with its reason; the phase's measurements go on.
+          .catch((err) => {
+            if (isCancellation(err) || !patched('netbench-monitor-failures')) return;
+            recordFailure(`resource sampling during ${phase}`, failureReason(err));
+          })
       : Promise.resolve();
     for (const s of scenariosOf(phase)) {
       for (let r = 1; r <= roundsOf(s, o.rounds); r++) {
@@ -422,7 +430,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       if (stats) results.resources.push(stats);
     } catch (err) {
       if (isCancellation(err)) throw err;
-      results.component = { failures: [{ what: 'resource sampling (metrics.k8s.io)', reason: failureReason(err) }] };
+      recordFailure('resource sampling (metrics.k8s.io)', failureReason(err));
     }
     try {
       const comp = await clusterActivities('component metrics: rules, BPF maps, agent RSS').collectComponentMetrics({
