@@ -3,8 +3,10 @@
  * short durations, one kind of fault per run, one row per run.
  *
  *   npx tsx bench/chaos.ts [--seed N] [--only sigkill,temporal,proxy,unreachable,exec-cut,cancel]
+ *   npx tsx bench/chaos.ts --datapath cilium-native --only sigkill,cancel --kill-kinds hubble,networkpolicy ...
  *
- * Everything is real: the lab (its own, `chaos`), a Temporal dev server of
+ * Everything is real: the lab (its own, `chaos`; `chaos-cil` with a real
+ * Cilium agent for --datapath cilium-*), a Temporal dev server of
  * the campaign's own (own ports, own state directory and database file),
  * `netbench worker` processes, bench/fault-proxy.ts between the worker and
  * the apiserver. Every random choice comes from --seed (printed), so a
@@ -27,7 +29,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { labDown, labStatus, labUp, type LabInfo } from '../lab/lab';
+import { labDown, labStatus, labUp, type DatapathName, type LabInfo } from '../lab/lab';
+import { DATAPATH_NAMES } from '../lab/config';
 import { resolveConfig } from '../src/config';
 import { runStart } from '../src/cli/run-input';
 import { devServerStart, devServerStop, portOpen } from '../src/cli/devserver';
@@ -53,10 +56,18 @@ Options:
   --rate R            fault rate of the proxy run, per request (default 0.05)
   --outage SECONDS    the apiserver unreachable this long (default 180)
   --temporal-down S   the Temporal dev server down this long (default: 5 to 20 s, seeded)
+  --kill-kinds LIST   points of the SIGKILLs instead of the seeded plan's mix: creation, convergence,
+                      tool, pause, cleanup, report; on Cilium also hubble, networkpolicy
   --steps LIST        SVC_SCALE_STEPS of every run (default 100,1000)
-  --cancel-phases L   phases of the cancel runs (default deploy,throughput,rps,latency,creation,scale-measure,metrics)
+  --cancel-phases L   phases of the cancel runs (default deploy,throughput,rps,latency,creation,scale-measure,metrics;
+                      on Cilium also hubble, networkpolicy)
+  --skip LIST         NETBENCH_SKIP of every run (default: none skipped)
+  --datapath D        the lab's datapath: kube-proxy (default), cilium-native, cilium-overlay (a real Cilium agent)
+  --lb-map-max N      Cilium: set cilium-config bpf-lb-map-max to N before the campaign (a map the plan's steps
+                      overflow), and run with AUTO_FIX_LB_MAP=true: the runs patch it and must put it back
+  --probe-ms N        how often the campaign looks where a run is (default 200; 50 catches short activities)
   --port N            gRPC port of the campaign's Temporal dev server (default 7491; Web UI +1000)
-  --lab NAME          lab name (default chaos)
+  --lab NAME          lab name (default chaos; chaos-cil on Cilium)
   --keep-lab          leave the lab up at the end (the dev server always stops)
   --json FILE         also write the rows as JSON
   -h, --help          this help
@@ -168,6 +179,11 @@ export function describeState(st: RunState, p?: Progress): { kind: string; label
   const phase = p?.phase ?? '?';
   if (a?.type === 'createDummyServices') return { kind: 'creation', label: `creation @${a.wf.replace('scale-', '')} (Services ${acts.map((x) => `${x.input?.from}..${x.input?.to}`).join(', ')})` };
   if (a?.type === 'waitDatapathConverged') return { kind: 'convergence', label: `convergence @${a.wf.replace('scale-', '')}` };
+  // Cilium phases: asking the agents (endpoints, a policy's verdict), the Hubble toggle, a tool run while a policy exists
+  const policy = (a?.input as { kind?: string } | undefined)?.kind;
+  if (a?.type === 'setHubble' || (a?.type === 'ciliumEndpoints' && phase === 'hubble')) return { kind: 'hubble', label: `hubble: ${a.type}${a.type === 'setHubble' ? ` enabled=${(a.input as { enabled?: boolean }).enabled}` : ''}` };
+  if (a?.type === 'policyVerdict') return { kind: 'networkpolicy', label: `networkpolicy: policyVerdict (${policy} policy applied)` };
+  if (a?.type === 'measure' && /^l(3l4|7)_policy$/.test(a.input?.scenario ?? '')) return { kind: 'networkpolicy', label: `networkpolicy: tool ${a.input?.scenario} (policy applied)` };
   if (a?.type === 'measure') return { kind: 'tool', label: `tool: ${a.input?.scenario} r${a.input?.round}${a.input?.step ? ` @${a.input.step}` : ` (${phase})`}` };
   if (a?.type === 'deleteNamespaces' || a?.type === 'deleteDummyServices') return { kind: 'cleanup', label: 'cleanup (deleting namespaces)' };
   if (a?.type === 'writeReport') return { kind: 'report', label: 'report (writeReport running)' };
@@ -202,7 +218,15 @@ export interface Opts {
   env?: Record<string, string>;
   /** length of the proxy's stalls (default 30 s) */
   stallMs?: number;
+  /** the lab's datapath (default kube-proxy) */
+  datapath?: DatapathName;
+  /** Cilium: bpf-lb-map-max set before the campaign; the runs fix it themselves (AUTO_FIX_LB_MAP) and must restore it */
+  lbMapMax?: number;
+  /** probe interval (default 200 ms) */
+  probeMs?: number;
 }
+
+const isCiliumLab = (o: Pick<Opts, 'datapath'>) => (o.datapath ?? 'kube-proxy').startsWith('cilium');
 
 class Worker {
   proc?: ChildProcess;
@@ -296,8 +320,9 @@ class Campaign {
 
   async up(): Promise<void> {
     const t = Date.now();
-    this.lab = await labUp({ name: this.o.lab });
+    this.lab = await labUp({ name: this.o.lab, ...(this.o.datapath ? { datapath: this.o.datapath } : {}) });
     this.kc.loadFromFile(this.lab.kubeconfigPath);
+    if (this.o.lbMapMax !== undefined) await this.setCiliumConfig('bpf-lb-map-max', String(this.o.lbMapMax));
     const r = await devServerStart({ port: this.o.port, uiPort: this.o.port + 1000, stateDir: this.stateDir });
     if (!r.started) throw new Error(`something already listens on ${this.o.port}: pick another --port`);
     this.address = r.address;
@@ -322,6 +347,14 @@ class Campaign {
       if (err instanceof ApiException && err.code === 404) return 'absent';
       throw err;
     }
+  }
+
+  /** One cilium-config key, as a user's cluster has it before netbench runs (the running agent keeps its map until restarted). */
+  async setCiliumConfig(key: string, value: string): Promise<void> {
+    const core = this.kc.makeApiClient(CoreV1Api);
+    const cm = await core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'cilium-config' });
+    cm.data = { ...(cm.data ?? {}), [key]: value };
+    await core.replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'cilium-config', body: cm });
   }
 
   async dummyCount(ns: string): Promise<number> {
@@ -381,7 +414,8 @@ class Campaign {
     const config = resolveConfig({
       env: {
         IPERF_DURATION: '1', FORTIO_DURATION: '2', ROUNDS: '1', ROUND_SLEEP: '0', SETTLE_FACTOR: '0', METRICS_SETTLE_SECS: '0', METRICS_SAMPLES: '1',
-        KUBECTL_TIMEOUT: '30', NETBENCH_TASK_QUEUE: queue, SVC_SCALE_STEPS: spec.steps.join(','), ...this.o.env, ...spec.env,
+        KUBECTL_TIMEOUT: '30', NETBENCH_TASK_QUEUE: queue, SVC_SCALE_STEPS: spec.steps.join(','),
+        ...(this.o.lbMapMax !== undefined ? { AUTO_FIX_LB_MAP: 'true' } : {}), ...this.o.env, ...spec.env,
       },
       flags: { dir: out, ns, 'svc-namespace': svcNs },
     });
@@ -421,7 +455,7 @@ class Campaign {
         await spec.onProbe?.({ st, progress, here, handle, worker, where, notes, proxy });
         for (const w of where.slice(before)) log(`run ${n}: ${spec.fault} at ${w}`);
       }
-      await Promise.race([result, sleep(st?.activities.some((a) => a.type === 'deleteNamespaces') ? 50 : 200)]);
+      await Promise.race([result, sleep(st?.activities.some((a) => a.type === 'deleteNamespaces') ? 50 : (this.o.probeMs ?? 200))]);
     }
     const res = await result;
     const seconds = (Date.now() - t0) / 1000;
@@ -443,8 +477,11 @@ class Campaign {
     let r: RunResults | undefined;
     if (res.ok) {
       r = res.r;
-      const failed = [...r.measurements, ...r.scale.steps.flatMap((s) => s.measurements)].filter((m) => !m.ok);
+      const all = [...r.measurements, ...r.scale.steps.flatMap((s) => s.measurements)];
+      const failed = all.filter((m) => !m.ok && !m.notMeasured);
+      const notMeasured = all.filter((m) => m.notMeasured); // recorded with a reason the cluster gave (e.g. no Cilium endpoint on the lab)
       outcome = `completed${failed.length ? `, ${failed.length} measurement(s) failed: ${failed.map((f) => `${f.scenario}${f.step ? `@${f.step}` : ''}: ${f.reason}`).join('; ')}` : ''}`;
+      if (notMeasured.length) outcome += `; not measured, with the cluster's reason: ${notMeasured.map((m) => m.scenario).join(', ')}`;
       if (r.undo?.some((u) => !u.ok)) outcome += `; undo failed: ${r.undo.filter((u) => !u.ok).map((u) => u.what).join(', ')}`;
       if (r.cleanup && !r.cleanup.done) outcome += `; cleanup not done: ${r.cleanup.reason}`;
       if (r.reportFailure) outcome += `; report failed: ${r.reportFailure}`;
@@ -527,7 +564,8 @@ function log(msg: string): void {
 // ---------------------------------------------------------------------------------------------
 // the faults
 
-const KILL_RANK: Record<string, number> = { tool: 0, pause: 0, creation: 1, convergence: 2, cleanup: 3, report: 4 };
+const KILL_RANK: Record<string, number> = { tool: 0, pause: 0, hubble: 0, networkpolicy: 0, creation: 1, convergence: 2, cleanup: 3, report: 4 };
+const CILIUM_ONLY = ['hubble', 'networkpolicy'];
 
 /** The SIGKILL plan: every kind once, the rest at random, split into runs, each run's kills in run order. */
 export function killPlan(rand: () => number, kills: number, perRun: number, only?: string[]): Array<Array<{ kind: string; skip: number; delayMs: number }>> {
@@ -687,6 +725,9 @@ const CANCEL_AT: Record<string, (x: ProbeCtx) => boolean> = {
   latency: (x) => x.here.kind === 'tool' && x.progress?.phase === 'latency',
   creation: (x) => x.here.kind === 'creation',
   'scale-measure': (x) => x.here.kind === 'tool' && x.st.activities.some((a) => a.input?.step),
+  // Cilium only: while the phase asks the agents or toggles Hubble; while a CiliumNetworkPolicy exists
+  hubble: (x) => x.here.kind === 'hubble',
+  networkpolicy: (x) => x.here.kind === 'networkpolicy',
   metrics: (x) => x.here.kind === 'metrics' || (x.progress?.phase === 'metrics' && x.here.kind !== 'cleanup'),
 };
 
@@ -723,6 +764,11 @@ export function parseChaosArgs(argv: string[]): Opts | undefined {
       'temporal-down': { type: 'string' },
       steps: { type: 'string' },
       'cancel-phases': { type: 'string' },
+      'kill-kinds': { type: 'string' },
+      skip: { type: 'string' },
+      datapath: { type: 'string' },
+      'lb-map-max': { type: 'string' },
+      'probe-ms': { type: 'string' },
       port: { type: 'string' },
       lab: { type: 'string' },
       'keep-lab': { type: 'boolean' },
@@ -739,8 +785,20 @@ export function parseChaosArgs(argv: string[]): Opts | undefined {
   };
   const only = (values.only?.split(',') ?? [...FAULTS]) as Fault[];
   for (const f of only) if (!FAULTS.includes(f)) throw new Error(`--only: unknown fault "${f}" (${FAULTS.join(', ')})`);
-  const cancelPhases = values['cancel-phases']?.split(',') ?? Object.keys(CANCEL_AT);
-  for (const p of cancelPhases) if (!CANCEL_AT[p]) throw new Error(`--cancel-phases: unknown "${p}" (${Object.keys(CANCEL_AT).join(', ')})`);
+  const datapath = (values.datapath ?? 'kube-proxy') as DatapathName;
+  if (!DATAPATH_NAMES.includes(datapath)) throw new Error(`--datapath: unknown "${datapath}" (${DATAPATH_NAMES.join(', ')})`);
+  const cilium = isCiliumLab({ datapath });
+  const cancelPhases = values['cancel-phases']?.split(',') ?? Object.keys(CANCEL_AT).filter((p) => cilium || !CILIUM_ONLY.includes(p));
+  for (const p of cancelPhases) {
+    if (!CANCEL_AT[p]) throw new Error(`--cancel-phases: unknown "${p}" (${Object.keys(CANCEL_AT).join(', ')})`);
+    if (!cilium && CILIUM_ONLY.includes(p)) throw new Error(`--cancel-phases: ${p} runs on Cilium only: add --datapath cilium-native`);
+  }
+  const killKinds = values['kill-kinds']?.split(',');
+  for (const k of killKinds ?? []) {
+    if (KILL_RANK[k] === undefined) throw new Error(`--kill-kinds: unknown "${k}" (${Object.keys(KILL_RANK).join(', ')})`);
+    if (!cilium && CILIUM_ONLY.includes(k)) throw new Error(`--kill-kinds: ${k} happens on Cilium only: add --datapath cilium-native`);
+  }
+  if (values['lb-map-max'] !== undefined && !cilium) throw new Error('--lb-map-max: Cilium only (add --datapath cilium-native)');
   return {
     seed: num(values.seed, Date.now() % 1_000_000, '--seed'),
     only,
@@ -751,8 +809,13 @@ export function parseChaosArgs(argv: string[]): Opts | undefined {
     temporalDownSec: values['temporal-down'] === undefined ? undefined : num(values['temporal-down'], 0, '--temporal-down'),
     steps: (values.steps ?? '100,1000').split(',').map(Number),
     cancelPhases,
+    ...(killKinds ? { killKinds } : {}),
+    ...(values.skip ? { env: { NETBENCH_SKIP: values.skip } } : {}),
+    datapath,
+    ...(values['lb-map-max'] !== undefined ? { lbMapMax: num(values['lb-map-max'], 0, '--lb-map-max') } : {}),
+    probeMs: num(values['probe-ms'], 200, '--probe-ms'),
     port: num(values.port, 7491, '--port'),
-    lab: values.lab ?? 'chaos',
+    lab: values.lab ?? (cilium ? 'chaos-cil' : 'chaos'),
     keepLab: values['keep-lab'] ?? false,
     json: values.json,
   };
