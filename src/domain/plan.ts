@@ -5,7 +5,7 @@
  */
 import type { PhaseName, RunOptions } from '../config';
 import type { ClusterType } from './results';
-import { SCALE_SCENARIOS, SCENARIOS, type Scenario } from './scenarios';
+import { SCALE_SCENARIOS, scenariosOf, type Scenario } from './scenarios';
 
 export interface PlannedPhase {
   phase: PhaseName;
@@ -23,9 +23,8 @@ export interface Plan {
 
 export const isCilium = (t: ClusterType) => t.startsWith('cilium-');
 
-export function scenariosOf(phase: PhaseName): Scenario[] {
-  return SCENARIOS.filter((s) => s.phase === phase);
-}
+/** The catalogue's scenariosOf (plan.ts had a copy), re-exported for the workflow and tests that plan with this module. */
+export { scenariosOf };
 
 export function roundsOf(s: Scenario, rounds: number): number {
   return s.repeat === 'rounds' ? rounds : 1;
