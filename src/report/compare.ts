@@ -33,7 +33,7 @@ import { banner, esc, figure, page, para, section, table as htmlTable, toc, type
 import { lineChart } from './svg';
 import { clusterTypeOf, commonSteps, glanceRows, type GlanceCell, type GlanceRow } from './glance';
 import { paint, renderMarkdownTable, renderTextTable, type Cell, type Column } from './table';
-import { clusterLabel, viewSummary } from './summary-view';
+import { clusterLabel, stepBaseline, stepFigures, viewSummary } from './summary-view';
 
 /** File name the comparison Markdown links its chart as. */
 export const COMPARE_CHART_FILE = 'compare-scale-chart.svg';
@@ -189,13 +189,17 @@ export function compareRuns(runs: CompareRun[], opts: CompareOptions = {}): Comp
   ];
   const allSteps = [...new Set(views.flatMap((v) => (v.service_scale.steps ?? []).map((s) => s.svc_count)))].sort((a, b) => a - b);
   const scaleRows: Cell[][] = [
-    ['Baseline (small)', ...views.map((v) => (v.service_scale.short_conn_baseline_qps ? fmtQps(v.service_scale.short_conn_baseline_qps) : NONE))],
+    ['Baseline (small)', ...views.map((v) => {
+      const base = stepBaseline(v, GLANCE_AT_SCALE);
+      return base ? fmtQps(base) : NONE;
+    })],
     ...allSteps.map((n): Cell[] => [
       fmtInt(n),
       ...views.map((v, i) => {
         const st = (v.service_scale.steps ?? []).find((x) => x.svc_count === n);
-        if (!st || st.short_conn_qps === undefined) return NONE;
-        const t = st.short_conn_degradation_pct !== undefined ? `${fmtInt(st.short_conn_qps)} (${fmtPct(st.short_conn_degradation_pct)})` : fmtInt(st.short_conn_qps);
+        const { value, pct } = stepFigures(st, GLANCE_AT_SCALE);
+        if (!st || value === undefined) return NONE;
+        const t = pct !== undefined ? `${fmtInt(value)} (${fmtPct(pct)})` : fmtInt(value);
         return !trusted[i] ? `${t} †` : t;
       }),
     ]),

@@ -11,7 +11,7 @@
 import type { RunResults } from '../domain/results';
 import { isMeasurementOf, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario, type Unit } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
-import type { SummaryView } from './summary-view';
+import { inSentence, type SummaryView } from './summary-view';
 
 export interface CurvePointView {
   /** Service count; 0 = the small-scale baseline */
@@ -40,9 +40,7 @@ export const SCALE_CURVES: readonly (ScaleCurveDef & { scenario: Scenario })[] =
   .sort((a, b) => a.atScale!.rank! - b.atScale!.rank!)
   .map((s) => {
     const label = s.atScale!.label;
-    // "Short-conn RPS" reads "short-conn RPS" inside a sentence; "TCP_CRR p99" stays as it is
-    const words = /^[A-Z][a-z]/.test(label) ? label[0].toLowerCase() + label.slice(1) : label;
-    return { id: s.id, label, words, unit: s.unit, better: s.better, scenario: s };
+    return { id: s.id, label, words: inSentence(label), unit: s.unit, better: s.better, scenario: s };
   });
 
 type Num = number | undefined;

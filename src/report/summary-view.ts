@@ -7,6 +7,7 @@
  * missing value instead of throwing.
  */
 import type { PhaseName } from '../config';
+import type { Scenario } from '../domain/scenarios';
 
 export interface ThroughputEntry {
   gbps: number[];
@@ -115,6 +116,24 @@ export function overheadOf(v: SummaryView, phase: PhaseName): Partial<Record<str
   const section = (v as unknown as Record<string, unknown>)[phase];
   return section && typeof section === 'object' && !Array.isArray(section) ? (section as Partial<Record<string, number>>) : undefined;
 }
+
+/** A scale-step row's label inside a sentence: "Short-conn RPS" reads "short-conn RPS"; "TCP_CRR p99" stays as it is. */
+export const inSentence = (label: string): string => (/^[A-Z][a-z]/.test(label) ? label[0].toLowerCase() + label.slice(1) : label);
+
+/**
+ * A scale-step row's figures in a step entry, under the catalogue's keys
+ * (atScale): an RPS row's req/s and its change against the baseline, a
+ * latency row's p99.
+ */
+export function stepFigures(st: StepEntry | undefined, s: Scenario): { value?: number; pct?: number } {
+  const a = s.atScale!;
+  const e = st as Partial<Record<string, number>> | undefined;
+  return a.baselineKey ? { value: e?.[`${a.summaryKey}_qps`], pct: e?.[`${a.summaryKey}_degradation_pct`] } : { value: e?.[a.summaryKey] };
+}
+
+/** An RPS scale-step row's small-scale baseline (service_scale.<baselineKey>); undefined for a latency row. */
+export const stepBaseline = (v: SummaryView, s: Scenario): number | undefined =>
+  s.atScale?.baselineKey ? (v.service_scale as Partial<Record<string, number>>)[s.atScale.baselineKey] : undefined;
 
 /** True when the run's cluster type says Cilium (Hubble, NetworkPolicy and BPF maps apply). */
 export const isCiliumType = (t: string | undefined): boolean => !!t && t.startsWith('cilium');

@@ -9,12 +9,12 @@
  * Input: the object buildSummary returns (or a benchmark-summary.json read
  * back, including one the reference wrote: the netbench block is optional).
  */
-import { overheadPhase, SCENARIOS } from '../domain/scenarios';
+import { overheadPhase, SCALE_SCENARIOS, SCENARIOS, type Scenario } from '../domain/scenarios';
 import { intervalText, samplesInterval } from '../domain/stats';
 import { NONE, bytesToMb, fmtInt, fmtNum, fmtPct, fmtSecs, oneLine, pyList } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { paint, renderTextTable, type Cell, type Column } from './table';
-import { overheadOf, viewSummary, type StepEntry } from './summary-view';
+import { inSentence, overheadOf, stepBaseline, stepFigures, viewSummary, type StepEntry } from './summary-view';
 
 export interface TerminalOptions {
   /** ANSI colour (the CLI turns it on for a TTY without NO_COLOR) */
@@ -120,27 +120,29 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
     const steps = ss.steps ?? [];
     if (steps.length) {
       section(ss.endpoints_per_svc ? `Service Scale (${ss.endpoints_per_svc} endpoints/svc)` : 'Service Scale');
-      if (ss.keepalive_baseline_qps) line(`    keepalive baseline:    ${fmtInt(ss.keepalive_baseline_qps)} req/s`);
-      if (ss.short_conn_baseline_qps) line(`    short-conn baseline:   ${fmtInt(ss.short_conn_baseline_qps)} req/s`);
+      // the catalogue's scale-step rows: RPS rows ("keepalive", "short-conn") with their baselines, latency rows (p99)
+      const name = (sc: Scenario) => inSentence(sc.atScale!.label).replace(/ RPS$/, '');
+      for (const sc of SCALE_SCENARIOS) {
+        const base = stepBaseline(s, sc);
+        if (base) line(`    ${`${name(sc)} baseline:`.padEnd(23)}${fmtInt(base)} ${sc.unit}`);
+      }
       // Only kube-proxy iptables has a KUBE-SERVICES chain: no empty column on other datapaths.
       const hasChain = steps.some((st) => st.kube_services_chain !== undefined);
       table(
         [
           { header: 'Services', align: 'right' },
-          { header: 'keepalive req/s', align: 'right' },
-          { header: 'short-conn req/s', align: 'right' },
-          { header: 'TCP_CRR p99', align: 'right' },
-          { header: 'TCP_RR p99', align: 'right' },
+          ...SCALE_SCENARIOS.map((sc): Column => ({ header: sc.atScale!.baselineKey ? `${name(sc)} ${sc.unit}` : sc.atScale!.label, align: 'right' })),
           { header: 'rules/entries', align: 'right' },
           ...(hasChain ? [{ header: 'KUBE-SERVICES chain', align: 'right' as const }] : []),
           { header: 'datapath sync', align: 'right' },
         ],
         steps.map((st) => [
           fmtInt(st.svc_count),
-          qpsPct(st.keepalive_qps, st.keepalive_degradation_pct, pct),
-          qpsPct(st.short_conn_qps, st.short_conn_degradation_pct, pct),
-          st.tcp_crr_p99_us ? `${fmtInt(st.tcp_crr_p99_us)} µs` : NONE,
-          st.tcp_rr_p99_us ? `${fmtInt(st.tcp_rr_p99_us)} µs` : NONE,
+          ...SCALE_SCENARIOS.map((sc) => {
+            const f = stepFigures(st, sc);
+            if (sc.atScale!.baselineKey) return qpsPct(f.value, f.pct, pct);
+            return f.value ? `${fmtInt(f.value)} ${sc.unit}` : NONE;
+          }),
           st.rules_count !== undefined ? fmtInt(st.rules_count) : NONE,
           ...(hasChain ? [st.kube_services_chain !== undefined ? fmtInt(st.kube_services_chain) : NONE] : []),
           syncCell(st, color),
