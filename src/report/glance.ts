@@ -10,7 +10,7 @@ import type { RunResults } from '../domain/results';
 import { canonicalId, GLANCE_AT_SCALE, overheadPhase, SCENARIOS, unitDigits, type Unit } from '../domain/scenarios';
 import { ciText, estimate } from '../domain/stats';
 import { fmtGbps, fmtInt, fmtMB, fmtMiB, fmtMs, fmtPct, fmtUs } from './format';
-import { isCiliumType, overheadOf, viewSummary, type StepEntry, type SummaryView } from './summary-view';
+import { isCiliumType, overheadOf, stepFigures, viewSummary, type SummaryView } from './summary-view';
 
 export interface GlanceRun {
   name: string;
@@ -81,13 +81,10 @@ export const clusterTypeOf = (run: GlanceRun): string | undefined =>
   run.results?.cluster?.clusterType ?? viewSummary(run.summary).cluster.cluster_type;
 
 const STEP = GLANCE_AT_SCALE;
-const stepQpsKey = `${STEP.atScale!.summaryKey}_qps` as const;
-const stepPctKey = `${STEP.atScale!.summaryKey}_degradation_pct` as const;
-const stepFigure = (st: StepEntry | undefined, key: string) => (st as Record<string, number | undefined> | undefined)?.[key];
 
 /** Steps present (with a figure of the followed scale scenario) in every run, ascending. */
 export function commonSteps(views: SummaryView[]): number[] {
-  const sets = views.map((v) => new Set((v.service_scale.steps ?? []).filter((s) => typeof stepFigure(s, stepQpsKey) === 'number').map((s) => s.svc_count)));
+  const sets = views.map((v) => new Set((v.service_scale.steps ?? []).filter((s) => typeof stepFigures(s, STEP).value === 'number').map((s) => s.svc_count)));
   if (sets.length === 0) return [];
   return [...sets[0]].filter((n) => sets.every((s) => s.has(n))).sort((a, b) => a - b);
 }
@@ -141,10 +138,10 @@ function rowDefs(steps: number[], withPct: boolean): RowDef[] {
         key: `${STEP.rawName}_at_${n}`, label: `${STEP.atScale!.label} @${n} svc`, better: STEP.better, kind: 'abs', step: n, digits: unitDigits(STEP.unit),
         format: FORMAT[STEP.unit],
         note: (s) => {
-          const pct = stepFigure(stepOf(s, n), stepPctKey);
+          const pct = stepFigures(stepOf(s, n), STEP).pct;
           return withPct && pct !== undefined ? fmtPct(pct) : undefined;
         },
-        get: (s, r) => ({ value: stepFigure(stepOf(s, n), stepQpsKey), samples: stepSamples(r, n, STEP.id) }),
+        get: (s, r) => ({ value: stepFigures(stepOf(s, n), STEP).value, samples: stepSamples(r, n, STEP.id) }),
       }),
     ),
     ...overheadRows(),
