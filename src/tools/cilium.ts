@@ -246,11 +246,16 @@ export interface CiliumPolicyRepository {
   rules: CiliumPolicyRule[];
 }
 
-const rulesSchema = z.array(z.object({ labels: z.array(z.object({ key: z.string(), value: z.string().optional(), source: z.string().optional() })).optional() }).passthrough());
+const labelsSchema = z.array(z.object({ key: z.string(), value: z.string().optional(), source: z.string().optional() }));
+// v1.19 prints its repository's policy entries (Go field names: "Labels", "Subject", "L3", "L4", ...);
+// older agents printed api.Rule ("labels", "endpointSelector", ...). Both carry the policy's labels.
+const rulesSchema = z.array(z.object({ Labels: labelsSchema.nullish(), labels: labelsSchema.nullish() }).passthrough());
 
 /**
  * `cilium policy get -o json` → the rules the agent imported and the
- * repository's revision. The JSON form wraps the rules as a string:
+ * repository's revision. v1.19.4 prints its policy entries with Go field
+ * names ("Labels": [{key, value, source}], "Subject", "L3", "L4"), older
+ * releases api.Rule ("labels", "endpointSelector"). The JSON form wraps the rules as a string:
  * {"policy": "[...]", "revision": N} (both omitted when empty); the plain
  * form prints the rules, then "Revision: N". Both are read.
  */
@@ -268,7 +273,7 @@ export function parseCiliumPolicyGet(text: string): CiliumPolicyRepository {
   }
   if (rulesText.trim() === '' || rulesText.trim() === 'null') return { revision, rules: [] };
   const rules = validateToolJson('cilium', rulesSchema, readToolJson('cilium', rulesText));
-  return { revision, rules: rules.map((r) => ({ labels: r.labels ?? [] })) };
+  return { revision, rules: rules.map((r) => ({ labels: r.Labels ?? r.labels ?? [] })) };
 }
 
 /** Did the agent import CiliumNetworkPolicy `ns/name`? (its rules carry io.cilium.k8s.policy.name/namespace labels) */

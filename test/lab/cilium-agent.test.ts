@@ -34,7 +34,7 @@ import { makeMetricsActivities } from '../../src/activities/metrics';
 import { makeServiceActivities } from '../../src/activities/services';
 import { makeKubeClients, type KubeClients } from '../../src/kube/client';
 import { parseBpftoolMapList } from '../../src/tools/bpftool';
-import { ciliumStatusArgs, countCiliumLines } from '../../src/tools/cilium';
+import { ciliumEndpointListArgs, ciliumPolicyGetArgs, ciliumStatusArgs, countCiliumLines, describeEndpoints, parseCiliumEndpointList, parseCiliumPolicyGet, policyImported } from '../../src/tools/cilium';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { createPinnedPod, ensureNamespace, netnsCommands, waitPodReady } from '../support/lab';
@@ -338,26 +338,54 @@ describe('lab with a real Cilium agent', { skip: buildProblem ?? false, timeout:
 
   it('L7 policy: the real agent refuses netbench\'s L7 CiliumNetworkPolicy (no L7 proxy here) and says why in its pod log; L3/L4 is imported', async () => {
     const cilium = makeCiliumActivities({ kubeConfig: kc });
+    const since = new Date().toISOString();
     await act(cilium.applyPolicy, { ns: NS, kind: 'l3l4' });
     await act(cilium.applyPolicy, { ns: NS, kind: 'l7' });
     const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=cilium' })).items;
-    const podName = pods.find((x) => x.status?.phase === 'Running')!.metadata!.name!;
+    const agentPod = pods.find((x) => x.status?.phase === 'Running')!;
+    const podName = agentPod.metadata!.name!;
     const refusal = await waitFor('the agent\'s refusal in `kubectl logs`', 30_000, async () => {
       const log = await core.readNamespacedPodLog({ namespace: 'kube-system', name: podName, container: 'cilium-agent', sinceSeconds: 120 });
       return /Unable to add CiliumNetworkPolicy.*ciliumNetworkPolicyName=allow-fortio-benchmark-l7 .*error="([^"]+)"/.exec(log)?.[1];
     }, 1_000);
     assert.equal(refusal, 'Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled');
-    // `cilium-dbg policy get`: the agent's policy repository, JSON rules with their labels.
-    const policyNames = async () =>
-      (JSON.parse((await agentExec(['cilium-dbg', 'policy', 'get'])).stdout.replace(/\nRevision: \d+\s*$/, '')) as { Labels?: { key: string; value: string }[] }[])
-        .flatMap((r) => r.Labels ?? [])
-        .filter((l) => l.key === 'io.cilium.k8s.policy.name')
-        .map((l) => l.value);
-    const names = await waitFor('the L3/L4 rule in `cilium-dbg policy get`', 30_000, async () => {
-      const got = await policyNames();
-      return got.includes('allow-fortio-benchmark') ? got : null;
+    // `cilium-dbg policy get -o json`: the agent's policy repository, its rules with their labels.
+    const policyGet = async () => (await agentExec(ciliumPolicyGetArgs())).stdout;
+    const repoText = await waitFor('the L3/L4 rule in `cilium-dbg policy get -o json`', 30_000, async () => {
+      const text = await policyGet();
+      return policyImported(parseCiliumPolicyGet(text), NS, 'allow-fortio-benchmark') ? text : null;
     }, 1_000);
-    assert.ok(!names.includes('allow-fortio-benchmark-l7'), 'the L7 rule was not imported');
+    assert.equal(policyImported(parseCiliumPolicyGet(repoText), NS, 'allow-fortio-benchmark-l7'), false, 'the L7 rule was not imported');
+    saveFixture('cilium-policy-get-l3l4-imported.json', repoText);
+    const log = await core.readNamespacedPodLog({ namespace: 'kube-system', name: podName, container: 'cilium-agent', sinceSeconds: 120, timestamps: true });
+    saveFixture('cilium-agent-log-policies.txt', log.split('\n').filter((l) => /CiliumNetworkPolicy/.test(l)).join('\n') + '\n');
+
+    // netbench's own questions, as the run asks them (activities/cilium.ts), on the node of each pod.
+    const node = agentPod.spec!.nodeName!;
+    const l7 = await act(cilium.policyVerdict, { ns: NS, kind: 'l7', node, since, timeoutSec: 30 });
+    assert.equal(l7.verdict, 'refused', JSON.stringify(l7));
+    assert.equal(l7.refusal, 'Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled');
+    assert.match(l7.logLine!, /msg="Unable to add CiliumNetworkPolicy".*ciliumNetworkPolicyName=allow-fortio-benchmark-l7/);
+    const l34 = await act(cilium.policyVerdict, { ns: NS, kind: 'l3l4', node, since, timeoutSec: 30 });
+    assert.equal(l34.verdict, 'imported', JSON.stringify(l34));
+    assert.ok((l34.revision ?? 0) >= 1);
+    // A refusal logged before `since` (an earlier run's) is not this policy's verdict.
+    await act(cilium.deletePolicy, { ns: NS, kind: 'l7' });
+    await act(cilium.applyPolicy, { ns: NS, kind: 'l7' });
+    const later = await act(cilium.policyVerdict, { ns: NS, kind: 'l7', node, since: new Date(Date.now() + 60_000).toISOString(), timeoutSec: 3 });
+    assert.equal(later.verdict, 'unknown', JSON.stringify(later));
+
+    // The benchmark pods' endpoints: the lab's pods share one network namespace, so the agent has none for them.
+    const endpointsText = (await agentExec(ciliumEndpointListArgs())).stdout;
+    saveFixture('cilium-endpoint-list.json', endpointsText);
+    const eps = await act(cilium.ciliumEndpoints, { ns: NS, pods: ['client'] });
+    assert.equal(eps.pods[0]!.node, info.nodes[1]!.name);
+    assert.ok(eps.pods[0]!.agentPod, JSON.stringify(eps));
+    assert.equal(eps.pods[0]!.endpointId, undefined, JSON.stringify(eps));
+    assert.equal(eps.agents[0]!.lab, true);
+    assert.equal(eps.agents[0]!.error, undefined);
+    assert.equal(eps.agents[0]!.endpoints, describeEndpoints(parseCiliumEndpointList(endpointsText)));
+    console.log(`real agent: ${JSON.stringify(eps)}`);
     await act(cilium.deletePolicy, { ns: NS, kind: 'l3l4' });
     await act(cilium.deletePolicy, { ns: NS, kind: 'l7' });
   });

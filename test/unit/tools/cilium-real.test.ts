@@ -10,7 +10,17 @@ import { describe, it } from 'node:test';
 import { dummyMatchers } from '../../../src/activities/datapath';
 import { lbEntriesNeeded } from '../../../src/domain/plan';
 import { parseBpftoolMapList } from '../../../src/tools/bpftool';
-import { countCiliumLines, parseCiliumStatusTunnel, parseProcStatusVmRssKb } from '../../../src/tools/cilium';
+import {
+  countCiliumLines,
+  describeEndpoints,
+  endpointOfPod,
+  findPolicyRefusal,
+  parseCiliumEndpointList,
+  parseCiliumPolicyGet,
+  parseCiliumStatusTunnel,
+  parseProcStatusVmRssKb,
+  policyImported,
+} from '../../../src/tools/cilium';
 
 const dir = path.join(import.meta.dirname, 'fixtures', 'cilium-v1.19.4');
 const fixture = (name: string) => readFileSync(path.join(dir, name), 'utf8');
@@ -84,5 +94,48 @@ describe('Cilium v1.19.4 real outputs', () => {
 
   it('`cilium config set hubble-disable true` (the reference\'s switch) is refused by the real agent CLI', () => {
     assert.match(fixture('cilium-config-set-hubble-disable.txt'), /^Error: Improper configuration format provided$/m);
+  });
+});
+
+// What the Hubble and NetworkPolicy phases ask the agent (activities/cilium.ts): captured in the
+// lab's namespace cilium-real with netbench's two policies applied and a pod "client" on worker-2.
+describe('Cilium v1.19.4 real outputs: endpoints, policies, the agent\'s refusal', () => {
+  const NS = 'cilium-real';
+
+  it('`cilium-dbg endpoint list -o json`: the lab agent has its host endpoint only, no endpoint for the pod', () => {
+    const eps = parseCiliumEndpointList(fixture('cilium-endpoint-list.json'));
+    assert.equal(eps.length, 1);
+    // the real host endpoint carries "pod-name": "/" and no namespace: it belongs to no pod
+    assert.equal(eps[0]!.namespace, undefined);
+    assert.equal(eps[0]!.pod, undefined);
+    assert.ok(eps[0]!.labels.includes('reserved:host'), JSON.stringify(eps[0]));
+    assert.equal(endpointOfPod(eps, NS, 'client'), undefined);
+    assert.equal(describeEndpoints(eps), '1 endpoint: reserved:host');
+  });
+
+  it('`cilium-dbg policy get -o json`: the rules as a JSON string of entries with Go field names ("Labels"); the L3/L4 policy imported, the L7 one not', () => {
+    const text = fixture('cilium-policy-get-l3l4-imported.json');
+    assert.match(text, /^\{\n {2}"policy": "\[\\n/, 'the rules are a string inside the JSON');
+    assert.match(text, /\\"Labels\\": \[/, 'v1.19 prints "Labels", not api.Rule\'s "labels"');
+    const repo = parseCiliumPolicyGet(text);
+    assert.ok(repo.revision >= 2, `revision ${repo.revision}`);
+    assert.equal(repo.rules.length, 1);
+    assert.equal(policyImported(repo, NS, 'allow-fortio-benchmark'), true);
+    assert.equal(policyImported(repo, NS, 'allow-fortio-benchmark-l7'), false);
+    assert.equal(policyImported(repo, 'network-benchmark', 'allow-fortio-benchmark'), false, 'same name in another namespace');
+  });
+
+  it('`kubectl logs --timestamps` of the agent: its refusal of the L7 policy, word for word; the L3/L4 one imported, not refused', () => {
+    const log = fixture('cilium-agent-log-policies.txt');
+    assert.match(log, /level=info msg="Imported CiliumNetworkPolicy" module=agent\.controlplane\.policy-k8s-watcher ciliumNetworkPolicyName=allow-fortio-benchmark k8sApiVersion="" k8sNamespace=cilium-real$/m);
+    const r = findPolicyRefusal(log, NS, 'allow-fortio-benchmark-l7');
+    assert.equal(r?.error, 'Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled');
+    assert.match(r!.line, /^time=\S+ level=warn msg="Unable to add CiliumNetworkPolicy" module=agent\.controlplane\.policy-k8s-watcher ciliumNetworkPolicyName=allow-fortio-benchmark-l7 k8sApiVersion="" k8sNamespace=cilium-real error="Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled"$/);
+    assert.match(r!.time!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/, 'the log\'s own timestamp');
+    assert.equal(findPolicyRefusal(log, NS, 'allow-fortio-benchmark'), undefined, 'the L3/L4 policy was imported');
+    assert.equal(findPolicyRefusal(log, 'network-benchmark', 'allow-fortio-benchmark-l7'), undefined, 'another namespace');
+    // the agent retries the refused policy: every retry after `since` is the same refusal; none before it
+    const first = /^(\S+) /.exec(log.split('\n').find((l) => l.includes('Unable to add'))!)![1]!;
+    assert.equal(findPolicyRefusal(log, NS, 'allow-fortio-benchmark-l7', new Date(Date.parse(first) + 3_600_000).toISOString()), undefined);
   });
 });
