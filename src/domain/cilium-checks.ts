@@ -98,12 +98,12 @@ export function unknownEndpoints(check: EndpointCheck, pods: readonly string[]):
 
 /** The reason of a Hubble scenario with nothing to observe. */
 export function hubbleNotMeasured(missing: string): string {
-  return `${missing}. Hubble observes endpoint traffic only: with none to observe, "Hubble on" and "Hubble off" would measure the same path, so neither is measured and the agent is not restarted`;
+  return `Hubble observes endpoint traffic only and there is none to observe, so "Hubble on" and "Hubble off" would measure the same path (neither is measured, the agent is not restarted): ${missing}`;
 }
 
 /** The reason of the no-policy baseline when no policy can act. */
 export function baselineNotMeasured(missing: string): string {
-  return `${missing}. It is the baseline of the policy overheads, and neither policy has an endpoint to act on (the same path is measured as svc_c64 in the RPS phase)`;
+  return `the baseline of the policy overheads (the same path as svc_c64 of the RPS phase), and neither policy has an endpoint to act on: ${missing}`;
 }
 
 /** The reason of a policy scenario the agent refused or could not enforce; undefined: measure it. */
@@ -111,8 +111,8 @@ export function policyNotMeasured(kind: 'l3l4' | 'l7', v: PolicyVerdict | undefi
   const title = kind === 'l7' ? 'L7 CiliumNetworkPolicy' : 'L3/L4 CiliumNetworkPolicy';
   if (v?.verdict === 'refused') return `the Cilium agent refused the ${title}: "${v.refusal}" (its log, pod ${v.agentPod} on node ${v.node})`;
   if (missing) {
-    const imported = v?.verdict === 'imported' ? `the agent imported the ${title} (policy revision ${v.revision}) but ` : '';
-    return `${imported}${missing}: the policy selects no endpoint, so it has nothing to act on`;
+    const who = v?.verdict === 'imported' ? `the agent imported the ${title} (policy revision ${v.revision}), but it` : `the ${title}`;
+    return `${who} selects no endpoint, so it has nothing to act on: ${missing}`;
   }
   return undefined;
 }

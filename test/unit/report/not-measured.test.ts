@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { baselineNotMeasured, hubbleNotMeasured, policyNotMeasured } from '../../../src/domain/cilium-checks';
 import type { Measurement, RunResults } from '../../../src/domain/results';
 import { buildSummary } from '../../../src/domain/summary';
 import { renderReportMarkdown } from '../../../src/report/markdown';
@@ -25,11 +26,12 @@ function run(ms: Measurement[]): RunResults {
   return r;
 }
 
+// the reasons as the workflow words them (domain/cilium-checks.ts)
 const LAB = run([
-  notMeasured('hubble_on', `${NO_EP}. Hubble observes endpoint traffic only`),
-  notMeasured('hubble_off', `${NO_EP}. Hubble observes endpoint traffic only`),
-  notMeasured('no_policy', `${NO_EP}. It is the baseline of the policy overheads`),
-  notMeasured('l3l4_policy', `the agent imported the L3/L4 CiliumNetworkPolicy (policy revision 3) but ${NO_EP}: the policy selects no endpoint`),
+  notMeasured('hubble_on', hubbleNotMeasured(NO_EP)),
+  notMeasured('hubble_off', hubbleNotMeasured(NO_EP)),
+  notMeasured('no_policy', baselineNotMeasured(NO_EP)),
+  notMeasured('l3l4_policy', policyNotMeasured('l3l4', { verdict: 'imported', node: 'w1', agentPod: 'cilium-a', revision: 3, seconds: 0.1 }, NO_EP)!),
   notMeasured('l7_policy', L7),
 ]);
 
@@ -50,7 +52,7 @@ describe('scenarios not measured (nothing to act on)', () => {
   it('report.md: each configuration\'s row gives its reason where the figure would be; counted apart from failures', () => {
     const md = renderReportMarkdown(LAB, buildSummary(LAB)).markdown;
     const sec = section(md);
-    for (const label of ['Hubble ON', 'Hubble OFF', 'No policy', 'L3/L4 CNP applied']) assert.match(row(sec, label), new RegExp(`\\| not measured: .*no Cilium endpoint for fortio-server on node w1`));
+    for (const label of ['Hubble ON', 'Hubble OFF', 'No policy', 'L3/L4 CNP applied']) assert.match(row(sec, label), /\| not measured: .*: no Cilium endpoint for fortio-server on node w1 .*\(issue 8\) \|$/);
     assert.match(row(sec, 'L7 CNP applied'), /\| not measured: the Cilium agent refused the L7 CiliumNetworkPolicy: "Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled" \(its log, pod cilium-a on node w1\) \|$/);
     assert.doesNotMatch(sec, /req\/s|%|No Hubble result|No NetworkPolicy result/);
     assert.match(row(md, 'Failed measurements'), /\| 0 \|$/);
@@ -70,7 +72,8 @@ describe('scenarios not measured (nothing to act on)', () => {
     const html = renderReportHtml(LAB, buildSummary(LAB));
     const overheads = html.slice(html.indexOf('id="overheads"'), html.indexOf('id="resources"'));
     assert.match(overheads, /not measured: the Cilium agent refused the L7 CiliumNetworkPolicy: &quot;Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled&quot;/);
-    assert.match(overheads, /not measured: no Cilium endpoint for fortio-server on node w1/);
+    assert.match(overheads, /not measured: Hubble observes endpoint traffic only .*: no Cilium endpoint for fortio-server on node w1/);
+    assert.match(overheads, /not measured: the agent imported the L3\/L4 CiliumNetworkPolicy \(policy revision 3\), but it selects no endpoint/);
     assert.doesNotMatch(overheads, /<svg/, 'no chart without a figure');
     assert.match(html, /5 scenario round\(s\) not measured/);
     assert.match(html, /No measurement failed\./);
@@ -79,7 +82,7 @@ describe('scenarios not measured (nothing to act on)', () => {
   it('terminal: the sections list each configuration with its reason; the glance counts them apart', () => {
     const text = stripAnsi(renderSummaryTable(buildSummary(LAB), { color: false }));
     const hub = text.slice(text.indexOf('── Hubble Overhead ──'), text.indexOf('── NetworkPolicy Overhead ──'));
-    assert.match(hub, /with Hubble +│ not measured: no Cilium endpoint/);
+    assert.match(hub, /with Hubble +│ not measured: Hubble observes endpoint traffic only .*: no Cilium endpoint for fortio-server on node w1/);
     const np = text.slice(text.indexOf('── NetworkPolicy Overhead ──'));
     assert.match(np, /L7 CNP \(HTTP\) +│ not measured: the Cilium agent refused the L7 CiliumNetworkPolicy/);
     assert.match(text, /Not measured +│ 5 \(nothing to act on/);
