@@ -37,6 +37,8 @@ export interface StubOptions {
   resumable?: Adopted;
   /** ciliumEndpoints: the agents list no endpoint for the benchmark pods (the lab today); default: every pod has one */
   noCiliumEndpoints?: boolean;
+  /** ciliumEndpoints: the agent on node-1 cannot be asked (this error); policyVerdict finds no agent either */
+  ciliumAgentError?: string;
   /** policyVerdict: the agent refuses these policies with the real agent's L7 error; default: imported */
   policyRefused?: ('l3l4' | 'l7')[];
   /** label of the worker these stubs belong to */
@@ -113,11 +115,16 @@ export function stubActivities(o: StubOptions = {}): { activities: Activities; c
       return {
         ns: input.ns,
         pods: input.pods.map((pod, i) => ({ pod, node: node(pod), agentPod: `cilium-${node(pod)}`, ...(o.noCiliumEndpoints ? {} : { endpointId: 100 + i }) })),
-        agents: ['node-1', 'node-2'].map((n) => ({ node: n, agentPod: `cilium-${n}`, lab: !!o.noCiliumEndpoints, endpoints: o.noCiliumEndpoints ? '1 endpoint: reserved:host' : '3 endpoints: reserved:host, …' })),
+        agents: ['node-1', 'node-2'].map((n) =>
+          o.ciliumAgentError && n === 'node-1'
+            ? { node: n, agentPod: `cilium-${n}`, lab: false, error: o.ciliumAgentError }
+            : { node: n, agentPod: `cilium-${n}`, lab: !!o.noCiliumEndpoints, endpoints: o.noCiliumEndpoints ? '1 endpoint: reserved:host' : '3 endpoints: reserved:host, …' },
+        ),
       };
     },
     async policyVerdict(input) {
       rec('policyVerdict', input);
+      if (o.ciliumAgentError) return { verdict: 'unknown', node: input.node, agentPod: `cilium-${input.node}`, detail: o.ciliumAgentError, seconds: 30 };
       if (o.policyRefused?.includes(input.kind)) {
         const refusal = 'Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled';
         return { verdict: 'refused', node: input.node, agentPod: `cilium-${input.node}`, refusal, logLine: `msg="Unable to add CiliumNetworkPolicy" error="${refusal}"`, seconds: 1 };

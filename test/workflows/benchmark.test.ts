@@ -201,6 +201,20 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     assert.equal(result.status, 'completed');
   });
 
+  it('agents that cannot be asked (exec forbidden): everything measured as before, the phase records say why nothing was checked (stub activities)', async () => {
+    const err = 'exec kube-system/cilium-node-1 `cilium-dbg endpoint list -o json`: could not open the exec stream: forbidden (HTTP 403)';
+    const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000, noCiliumEndpoints: true, ciliumAgentError: err }, async (start) =>
+      (await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,service-scale,metrics' }))).result(),
+    );
+    assert.deepEqual(calls.filter((c) => c.name === 'measure').map((c) => c.input.scenario), ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy', 'l7_policy']);
+    assert.ok(names(calls).includes('setHubble'));
+    assert.ok(result.measurements.every((m) => m.ok && !m.notMeasured));
+    const hub = result.phases.find((p) => p.phase === 'hubble')!;
+    assert.match(hub.reason!, /^could not ask the Cilium agents for the benchmark pods' endpoints \(agent cilium-node-1 on node node-1: exec .*forbidden \(HTTP 403\)\); hubble measured as on any cluster$/);
+    const np = result.phases.find((p) => p.phase === 'networkpolicy')!;
+    assert.match(np.reason!, /networkpolicy measured as on any cluster; l3l4 policy: no verdict from the Cilium agent \(exec .*\); measured as on any cluster; l7 policy: no verdict/);
+  });
+
   it('an agent that refuses the L7 policy on a cluster with endpoints: L3/L4 and its baseline measured, L7 recorded with the refusal (stub activities)', async () => {
     const { calls, result } = await withStubWorker({ clusterType: 'cilium-native', lbMapMax: 1_000_000, policyRefused: ['l7'] }, async (start) =>
       (await start(input({ NETBENCH_SKIP: 'throughput,rps,latency,hubble,service-scale,metrics' }))).result(),
