@@ -1,5 +1,5 @@
 /**
- * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables] [--datapath kube-proxy|cilium-native|cilium-overlay]
+ * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables] [--datapath kube-proxy|cilium-native|cilium-overlay] [--network shared|pods]
  * npx tsx lab/cli.ts down [--name NAME]
  * npx tsx lab/cli.ts status [--name NAME] [--json]
  * npx tsx lab/cli.ts shape --rate 500mbit|--off [--name NAME]
@@ -9,9 +9,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { labDown, labShape, labStatus, labUp, type ProxyMode } from './lab';
 import { shapeRateBits } from './netns';
-import { DATAPATH_NAMES, type DatapathName } from './config';
+import { DATAPATH_NAMES, NETWORK_NAMES, type DatapathName, type LabNetwork } from './config';
 
-const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--proxy-mode iptables|nftables] [--datapath ${DATAPATH_NAMES.join('|')}] [--json]
+const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--proxy-mode iptables|nftables] [--datapath ${DATAPATH_NAMES.join('|')}] [--network ${NETWORK_NAMES.join('|')}] [--json]
 
   up          start the lab (again: checks and repairs it)
   down        stop every lab process, remove its network namespace and files
@@ -23,7 +23,11 @@ const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--proxy
   --datapath  kube-proxy (default; --proxy-mode picks iptables or nftables);
               cilium-native, cilium-overlay: a REAL cilium-agent and operator (v1.19.4, from
               \`scripts/setup.sh cilium\`) with kube-proxy replacement, native routing or VXLAN
-              tunnel; no kube-proxy runs. Switching between kube-proxy and Cilium needs \`lab down\`.`;
+              tunnel; no kube-proxy runs. Switching between kube-proxy and Cilium needs \`lab down\`.
+  --network   shared (default): every pod is a process in the one lab network namespace;
+              pods: each worker and each pod gets a network namespace of its own (a veth
+              into its node's, nodes on a bridge, native routing), servers run per pod and
+              \`kubectl exec\` runs in the pod's namespace. kube-proxy datapath only, for now.`;
 
 /** `netbench lab ...` and `tsx lab/cli.ts ...`: returns the exit code, prints errors itself. */
 export async function labMain(argv: string[]): Promise<number> {
@@ -43,6 +47,7 @@ async function dispatch(argv: string[]): Promise<number> {
       name: { type: 'string' },
       'proxy-mode': { type: 'string' },
       datapath: { type: 'string' },
+      network: { type: 'string' },
       json: { type: 'boolean', default: false },
       rate: { type: 'string' },
       off: { type: 'boolean', default: false },
@@ -68,14 +73,25 @@ async function dispatch(argv: string[]): Promise<number> {
         console.error(`--datapath must be one of ${DATAPATH_NAMES.join(', ')}, not "${datapath}"`);
         return 2;
       }
-      const info = await labUp({ name, proxyMode: mode as ProxyMode | undefined, datapath: datapath as DatapathName | undefined, onProgress: progress });
+      const network = values.network;
+      if (network !== undefined && !(NETWORK_NAMES as readonly string[]).includes(network)) {
+        console.error(`--network must be one of ${NETWORK_NAMES.join(', ')}, not "${network}"`);
+        return 2;
+      }
+      const info = await labUp({
+        name,
+        proxyMode: mode as ProxyMode | undefined,
+        datapath: datapath as DatapathName | undefined,
+        network: network as LabNetwork | undefined,
+        onProgress: progress,
+      });
       if (values.json) console.log(JSON.stringify(info, null, 2));
       else {
         console.log(`lab "${info.name}" up in ${(info.upMs / 1000).toFixed(1)} s (${info.datapath.kind}, mode ${info.proxyMode})`);
         if (info.datapath.kind === 'cilium') console.log(`  ${info.datapath.settings.datapath}: a real cilium-agent (kube-proxy replacement) carries Service traffic; no kube-proxy runs`);
         console.log(`  export KUBECONFIG=${info.kubeconfigPath}   # context ${info.context}, server ${info.server}`);
         console.log(`  nodes: ${info.nodes.map((n) => `${n.name} ${n.internalIP} ${n.podCIDR}`).join('; ')}`);
-        console.log(`  network namespace: ${info.netns}   logs: ${info.logDir}`);
+        console.log(`  network namespace: ${info.netns} (${info.network} network${info.network === 'pods' ? `; nodes ${info.netns}.<node>, pods ${info.netns}.<namespace>.<pod>` : ''})   logs: ${info.logDir}`);
       }
       return 0;
     }
@@ -108,6 +124,7 @@ async function dispatch(argv: string[]): Promise<number> {
       console.log(`lab "${st.name}": apiserver ${st.apiserverReady ? 'ready' : 'NOT ready'}, netns ${st.netns} ${st.netnsExists ? 'present' : 'MISSING'}, kube-proxy mode ${st.proxyMode ?? '?'}${st.shape ? `, datapath capped at ${st.shape} (lab shape)` : ''}`);
       if (st.datapath?.settings.datapath) console.log(`  datapath ${st.datapath.settings.datapath} (Cilium simulator over a real kube-proxy)`);
       if (st.kubeconfigPath) console.log(`  KUBECONFIG=${st.kubeconfigPath}`);
+      if (st.network === 'pods') console.log(`  network pods: ${st.childNetns.length} node/pod namespaces (${st.childNetns.join(' ')})`);
       for (const p of st.processes) console.log(`  ${p.running ? 'running' : 'STOPPED'}  ${p.id.padEnd(24)} pid ${p.pid ?? '-'}  ${p.log}`);
       for (const s of st.strayPids) console.log(`  stray    ${s.comm} pid ${s.pid} (in the namespace, not a lab daemon)`);
       return st.apiserverReady ? 0 : 1;

@@ -24,6 +24,14 @@ export type ProxyMode = 'iptables' | 'nftables';
 export const DATAPATH_NAMES = ['kube-proxy', 'cilium-native', 'cilium-overlay'] as const;
 export type DatapathName = (typeof DATAPATH_NAMES)[number];
 
+/**
+ * The lab's network: `shared` (default) = every pod and node is a process in
+ * the one lab namespace, pod IPs are local on its `lo`; `pods` = each worker
+ * node and each pod has a network namespace of its own (lab/pod-network.ts).
+ */
+export const NETWORK_NAMES = ['shared', 'pods'] as const;
+export type LabNetwork = (typeof NETWORK_NAMES)[number];
+
 export const NODE_NET = '10.240.0.0/24';
 export const CONTROL_PLANE_IP = '10.240.0.1';
 export const POD_CIDR = '10.244.0.0/16';
@@ -87,6 +95,8 @@ export interface LabPaths {
   bridgeSocket: string;
   /** JSON record of what `lab up` decided (ports, proxy mode). */
   stateFile: string;
+  /** `--network pods`: sandbox records, ready markers, the exec shim (lab/pod-network.ts). */
+  netDir: string;
 }
 
 export function netbenchCache(): string {
@@ -112,5 +122,6 @@ export function labPaths(name = 'lab'): LabPaths {
     execDir: path.join(stateDir, 'exec'),
     bridgeSocket: path.join(stateDir, 'apiserver.sock'),
     stateFile: path.join(stateDir, 'lab.json'),
+    netDir: path.join(stateDir, 'net'),
   };
 }

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, write
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiregistrationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiregistrationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import {
   NODE_NET,
   POD_CIDR,
@@ -28,6 +28,7 @@ import {
   labNodes,
   labPaths,
   type DatapathName,
+  type LabNetwork,
   type LabNode,
   type LabPaths,
   type ProxyMode,
@@ -38,13 +39,15 @@ import { CiliumDatapath, teardownCilium } from './datapath/cilium';
 import type { DatapathContext, LabDatapath } from './datapath/types';
 import { kwokctlCreate, kwokctlDelete, writeKwokctlConfig } from './kwokctl';
 import { commOf, deleteNetns, ensureNetns, loopbackShape, netnsExists, netnsPids, shapeLoopback } from './netns';
+import { ensureLabBridge, ensureNodeNetwork, labChildNetns, netPaths } from './pod-network';
+import { patchKwokctlForPods, writeExecShim } from './exec-shim';
 import { checkPrerequisites, type ResolvedBins } from './prereq';
 import { daemonState, knownDaemons, processArgv0, startDaemon, stopDaemon, stopPid, type DaemonState } from './procs';
 import { run } from './run';
 import { writeFileIfChanged } from './files';
 import { startToolServers, stopToolServers } from './tool-servers';
 
-export type { DatapathName, ProxyMode } from './config';
+export type { DatapathName, LabNetwork, ProxyMode } from './config';
 
 export interface LabOptions {
   /** Lab name (default `lab`): namespace `nb-<name>`, state in ${NETBENCH_CACHE}/lab/<name>. */
@@ -53,6 +56,12 @@ export interface LabOptions {
   proxyMode?: ProxyMode;
   /** kube-proxy (default), or a real Cilium in native or overlay routing (lab/datapath/cilium.ts). */
   datapath?: DatapathName;
+  /**
+   * `shared` (default): every pod is a process in the one lab namespace.
+   * `pods`: each worker and each pod has a network namespace of its own
+   * (lab/pod-network.ts); kube-proxy datapath only, for now.
+   */
+  network?: LabNetwork;
   onProgress?: (msg: string) => void;
 }
 
@@ -64,6 +73,7 @@ export interface LabInfo {
   /** https://127.0.0.1:<port> */
   server: string;
   netns: string;
+  network: LabNetwork;
   datapath: { kind: string; settings: Record<string, string> };
   proxyMode: ProxyMode;
   nodes: LabNode[];
@@ -90,6 +100,9 @@ export interface LabStatus {
   proxyMode: ProxyMode | null;
   /** What `lab up` set up (kind and settings), null when unknown. */
   datapath: { kind: string; settings: Record<string, string> } | null;
+  network: LabNetwork | null;
+  /** The nodes' and pods' own namespaces (`--network pods`). */
+  childNetns: string[];
   /** Every lab process (own daemons and kwokctl's components) and whether it runs. */
   processes: DaemonState[];
   /** Processes in the namespace that no pid file accounts for (e.g. a tool still running after its exec ended). */
@@ -100,12 +113,16 @@ export interface LabStatus {
 
 interface SavedState {
   apiserverPort: number;
+  /** Absent in labs made before `--network` existed: shared. */
+  network?: LabNetwork;
   datapath: { kind: string; settings: Record<string, string> };
   kubeVersion: string;
 }
 
 const BRIDGE_HOST = 'bridge-host';
 const BRIDGE_NETNS = 'bridge-netns';
+/** `--network pods`: lab/pod-network-controller.ts. */
+const POD_NETWORK = 'pod-network';
 
 function makeDatapath(name: DatapathName, mode: ProxyMode): LabDatapath {
   if (name === 'cilium-native') return new CiliumDatapath('native');
@@ -187,7 +204,14 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     for (const d of [p.pidDir, p.logDir, p.execDir]) mkdirSync(d, { recursive: true });
     const saved = readState(p);
     const mode: ProxyMode = opts.proxyMode ?? (saved?.datapath.settings.mode as ProxyMode | undefined) ?? 'iptables';
+    const network: LabNetwork = opts.network ?? saved?.network ?? 'shared';
     const datapath = makeDatapath(opts.datapath ?? savedDatapathName(saved) ?? 'kube-proxy', mode);
+    if (saved && (saved.network ?? 'shared') !== network) {
+      throw new Error(`lab "${p.name}" runs the ${saved.network ?? 'shared'} network; run \`lab down --name ${p.name}\` before switching to --network ${network}`);
+    }
+    if (network === 'pods' && datapath.kind !== 'kube-proxy') {
+      throw new Error(`--network pods works with the kube-proxy datapath only for now (issue 8: Cilium on the pod network is still to do), not ${datapath.kind}`);
+    }
     if (saved && saved.datapath.kind !== datapath.kind) {
       // kwok's exec rules and kwok-controller's environment are fixed when kwokctl creates the cluster.
       throw new Error(`lab "${p.name}" runs the ${saved.datapath.kind} datapath; run \`lab down --name ${p.name}\` before switching to ${datapath.kind}`);
@@ -196,12 +220,18 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     const kubeVersion = saved?.kubeVersion ?? (await kubeVersionOf(bins));
     const server = `https://127.0.0.1:${apiserverPort}`;
 
-    say(`network namespace ${p.netns}`);
-    await ensureNetns(p.netns);
+    say(`network namespace ${p.netns} (${network} network)`);
+    await ensureNetns(p.netns, network);
+    if (network === 'pods') await ensureLabBridge(p);
 
     say(`control plane (kwokctl, binary runtime) on ${server}`);
     const config = writeKwokctlConfig(p, { apiserverPort, bins });
     datapath.patchKwokctlConfig?.(config, p);
+    if (network === 'pods') {
+      const labPath = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin';
+      writeExecShim(p, labPath);
+      patchKwokctlForPods(config, p, labPath);
+    }
     await kwokctlCreate(p, bins, config);
 
     say('apiserver bridge 127.0.0.1 (root ns) <-> netns');
@@ -224,6 +254,23 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     say(`nodes ${nodes.map((n) => `${n.name}=${n.internalIP}`).join(' ')}`);
     await ensureNodes(kc, nodes, kubeVersion);
     await waitNodesReady(kc, nodes, 60_000);
+    if (network === 'pods') {
+      const kubeletPort = await kubeletPortOf(kc, nodes[0]!.name);
+      say(`node namespaces ${nodes.map((n) => `${p.netns}.${n.name}`).join(' ')} on bridge ${p.netns}/br0; kubelet port ${kubeletPort}`);
+      await ensureNodeNetwork(p, nodes, kubeletPort);
+      say('pod network controller (a namespace per pod, its servers, its exec rule)');
+      const pid = await startDaemon(p, {
+        id: POD_NETWORK,
+        argv: [process.execPath, '--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'pod-network-controller.ts'), p.name],
+      });
+      await waitFor('the pod network controller to watch the pods', 30_000, async () => {
+        try {
+          return readFileSync(netPaths(p).controllerReady, 'utf8').trim() === String(pid);
+        } catch {
+          return false;
+        }
+      }, 100);
+    }
 
     const ctx: DatapathContext = {
       paths: p,
@@ -240,11 +287,13 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     await datapath.start(ctx, saved?.datapath.kind === datapath.kind ? saved.datapath.settings : undefined);
     writeFileSync(
       p.stateFile,
-      JSON.stringify({ apiserverPort, kubeVersion, datapath: { kind: datapath.kind, settings: datapath.settings } } satisfies SavedState, null, 2),
+      JSON.stringify({ apiserverPort, kubeVersion, network, datapath: { kind: datapath.kind, settings: datapath.settings } } satisfies SavedState, null, 2),
     );
 
-    say('tool servers (iperf3 5201/5202, netserver 12865, fortio 8080/9999)');
-    await startToolServers(p, bins);
+    if (network === 'shared') {
+      say('tool servers (iperf3 5201/5202, netserver 12865, fortio 8080/9999)');
+      await startToolServers(p, bins);
+    }
 
     const daemonSet = datapath.daemonSet ?? 'kube-proxy';
     say(`waiting for the datapath, the ${daemonSet} DaemonSet and the metrics API`);
@@ -258,6 +307,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
       context: p.context,
       server,
       netns: p.netns,
+      network,
       datapath: { kind: datapath.kind, settings: datapath.settings },
       proxyMode: mode,
       nodes,
@@ -275,6 +325,15 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
   } finally {
     unlock();
   }
+}
+
+/** The port kwok-controller serves as every node's kubelet (what the apiserver dials at the InternalIP). */
+async function kubeletPortOf(kc: KubeConfig, node: string): Promise<number> {
+  const core = kc.makeApiClient(CoreV1Api);
+  return waitFor(`node ${node} kubelet endpoint`, 30_000, async () => {
+    const n = await core.readNode({ name: node });
+    return n.status?.daemonEndpoints?.kubeletEndpoint?.Port || undefined;
+  });
 }
 
 async function waitMetricsApi(kc: KubeConfig, timeoutMs: number): Promise<void> {
@@ -299,7 +358,10 @@ export async function labDown(opts: Pick<LabOptions, 'name' | 'onProgress'> = {}
   const haveState = existsSync(p.stateDir);
   const unlock = haveState ? lock(p) : () => {};
   try {
-    // Our own daemons first (tools, kube-proxy, agent, bridges) ...
+    // The pod network controller first (it would remake what goes below), then
+    // our other daemons (pod servers, tools, kube-proxy, agent, bridges) ...
+    if (daemonState(p, POD_NETWORK).running) stopped.push(POD_NETWORK);
+    await stopDaemon(p, POD_NETWORK, 3_000);
     for (const id of knownDaemons(p)) {
       const st = daemonState(p, id);
       if (st.running) stopped.push(id);
@@ -324,6 +386,16 @@ export async function labDown(opts: Pick<LabOptions, 'name' | 'onProgress'> = {}
       if (argv0 === null) continue;
       stopped.push(`${commOf(pid)}(${pid})`);
       await stopPid(pid, argv0, 2_000);
+    }
+    // `--network pods`: the pods' and nodes' namespaces (a process an exec left there first).
+    for (const ns of await labChildNetns(p)) {
+      for (const pid of await netnsPids(ns)) {
+        const argv0 = processArgv0(pid);
+        if (argv0 === null) continue;
+        stopped.push(`${commOf(pid)}(${pid})`);
+        await stopPid(pid, argv0, 2_000);
+      }
+      await deleteNetns(ns);
     }
     // A real Cilium's cgroup, mount point and machine-wide sysctls (its bpffs went with its mount namespace).
     const cilium = await teardownCilium(p);
@@ -364,9 +436,9 @@ export async function labStatus(opts: Pick<LabOptions, 'name'> = {}): Promise<La
   const processes = [...kwokctlComponents(p), ...knownDaemons(p).map((id) => daemonState(p, id))];
   const hasNetns = await netnsExists(p.netns);
   const known = new Set(processes.filter((d) => d.running && d.pid).map((d) => d.pid));
-  const strayPids = hasNetns
-    ? (await netnsPids(p.netns)).filter((pid) => !known.has(pid)).map((pid) => ({ pid, comm: commOf(pid) }))
-    : [];
+  const childNetns = await labChildNetns(p);
+  const allPids = [...(hasNetns ? await netnsPids(p.netns) : []), ...(await Promise.all(childNetns.map((ns) => netnsPids(ns)))).flat()];
+  const strayPids = allPids.filter((pid) => !known.has(pid)).map((pid) => ({ pid, comm: commOf(pid) }));
   let apiserverReady = false;
   if (exists && existsSync(p.kubeconfig)) {
     try {
@@ -387,6 +459,8 @@ export async function labStatus(opts: Pick<LabOptions, 'name'> = {}): Promise<La
     kubeconfigPath: existsSync(p.kubeconfig) ? p.kubeconfig : null,
     proxyMode: (saved?.datapath.settings.mode as ProxyMode | undefined) ?? null,
     datapath: saved?.datapath ?? null,
+    network: saved ? (saved.network ?? 'shared') : null,
+    childNetns,
     processes,
     strayPids,
     shape: hasNetns ? await loopbackShape(p.netns) : null,
@@ -401,6 +475,9 @@ export async function labStatus(opts: Pick<LabOptions, 'name'> = {}): Promise<La
 export async function labShape(opts: Pick<LabOptions, 'name'> & { rate?: string }): Promise<string | null> {
   const p = labPaths(opts.name ?? 'lab');
   if (!existsSync(p.stateDir)) throw new Error(`lab "${p.name}" is not up (netbench lab up${opts.name ? ` --name ${opts.name}` : ''})`);
+  if (readState(p)?.network === 'pods') {
+    throw new Error(`lab "${p.name}" runs --network pods, whose flows do not cross the lab namespace's loopback; shaping its node and pod links is still to do (issue 8 item 5)`);
+  }
   await shapeLoopback(p.netns, opts.rate);
   return loopbackShape(p.netns);
 }

@@ -5,7 +5,7 @@
  * "network unreachable" before a packet is sent).
  */
 import { readFileSync } from 'node:fs';
-import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, SERVICE_CIDR, SERVICE_SOURCE_IP } from './config';
+import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, SERVICE_CIDR, SERVICE_SOURCE_IP, type LabNetwork } from './config';
 import { run } from './run';
 
 export async function netnsExists(netns: string): Promise<boolean> {
@@ -13,11 +13,16 @@ export async function netnsExists(netns: string): Promise<boolean> {
   return stdout.split('\n').some((line) => line.split(' ')[0] === netns);
 }
 
-/** Create the namespace and its address plan (see config.ts); safe to call again. */
-export async function ensureNetns(netns: string): Promise<void> {
+/**
+ * Create the namespace and its address plan (see config.ts); safe to call
+ * again. With the `pods` network only `lo` is set up here: the node network
+ * is a bridge (lab/pod-network.ts) and pod IPs live in the pods' namespaces.
+ */
+export async function ensureNetns(netns: string, network: LabNetwork = 'shared'): Promise<void> {
   if (!(await netnsExists(netns))) await run(['ip', 'netns', 'add', netns]);
   const ip = (...args: string[]) => run(['ip', '-n', netns, ...args]);
   await ip('link', 'set', 'lo', 'up');
+  if (network === 'pods') return;
   // An address (not just a local route) on lo: MASQUERADE needs a
   // global-scope source address, and kube-proxy masquerades node-originated
   // Service traffic (e.g. to the `kubernetes` Service).

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { labDown, labUp, type LabInfo, type ProxyMode } from '../../lab/lab';
+import { labDown, labUp, type LabInfo, type LabNetwork, type ProxyMode } from '../../lab/lab';
 
 export interface TestLab {
   info: LabInfo;
@@ -38,11 +38,23 @@ function hookExit(): void {
   }
 }
 
+/**
+ * NETBENCH_LAB_NETWORK=pods runs a test file's lab on the pods network (each
+ * node and pod in a namespace of its own, lab/pod-network.ts) instead of the
+ * default shared one: the e2e tests on it are issue 8's item 7.
+ */
+function labNetwork(): LabNetwork | undefined {
+  const v = process.env.NETBENCH_LAB_NETWORK;
+  if (v === undefined || v === '') return undefined;
+  if (v !== 'shared' && v !== 'pods') throw new Error(`NETBENCH_LAB_NETWORK must be shared or pods, not "${v}"`);
+  return v;
+}
+
 export async function startTestLab(name: string, proxyMode?: ProxyMode): Promise<TestLab> {
   hookExit();
   await labDown({ name }); // leftovers of a crashed earlier run
   live.add(name);
-  const info = await labUp({ name, proxyMode, onProgress: process.env.LAB_VERBOSE ? (m) => console.error(`[lab ${name}] ${m}`) : undefined });
+  const info = await labUp({ name, proxyMode, network: labNetwork(), onProgress: process.env.LAB_VERBOSE ? (m) => console.error(`[lab ${name}] ${m}`) : undefined });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(info.kubeconfigPath);
   return {

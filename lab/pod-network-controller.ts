@@ -1,0 +1,313 @@
+/**
+ * The lab's stand-in for a kubelet's sandbox + CNI (`--network pods`):
+ * watches the pods on the lab's workers and, for each one,
+ *   - creates its kwok `Exec` object at once (env NETBENCH_POD_NETNS = the
+ *     namespace its execs run in: lab/exec-shim.ts),
+ *   - once kwok gave it an IP: its network namespace with eth0 (a veth into
+ *     its node's namespace) holding that IP (lab/pod-network.ts); a
+ *     hostNetwork pod uses its node's namespace,
+ *   - gives it a kwok `PortForward` object: port-forward to its declared
+ *     ports (and the tools' ports) dials <pod IP>:<port>,
+ *   - runs its container's server (iperf3, netserver, fortio) as a real
+ *     process in that namespace (other commands, e.g. `sleep infinity`, are
+ *     not run: the namespace is what an exec needs),
+ *   - marks the namespace ready (execs wait for that);
+ * and undoes all of it when the pod is deleted. Records in
+ * <state>/net/sandboxes make it restartable: on start it reconciles what
+ * exists with the pods listed.
+ *
+ *   node --import tsx lab/pod-network-controller.ts <lab name>
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
+import { TOOL_PORTS, labNodes, labPaths, type LabNode, type LabPaths } from './config';
+import { isStatus } from './cluster';
+import { POD_NETNS_ENV } from './exec-shim';
+import {
+  deletePodSandbox,
+  ensurePodSandbox,
+  markPending,
+  markReady,
+  netPaths,
+  nodeNetns,
+  podNetns,
+  podVeth,
+  type Sandbox,
+} from './pod-network';
+import { checkPrerequisites, type ResolvedBins } from './prereq';
+import { startDaemon, stopDaemon } from './procs';
+
+/** Container commands that are servers the lab runs for real, by program name. */
+const SERVERS = ['iperf3', 'netserver', 'fortio'] as const;
+
+/** The server argv to run for a container command, with the lab's binary (null: not a server the lab runs). */
+export function serverArgv(command: string[] | undefined, bins: ResolvedBins): string[] | null {
+  if (!command?.length) return null;
+  const prog = path.basename(command[0]!);
+  if (!(SERVERS as readonly string[]).includes(prog)) return null;
+  if (prog === 'fortio' && command[1] !== 'server') return null;
+  if (prog === 'iperf3' && !command.includes('-s')) return null;
+  return [bins[prog]!, ...command.slice(1)];
+}
+
+/** Daemon id (pid file name) of a pod container's server. */
+export function serverDaemonId(namespace: string, name: string, container: string): string {
+  return `pod.${namespace}.${name}.${container}`;
+}
+
+interface Record_ extends Sandbox {
+  hostNetwork: boolean;
+  daemons: string[];
+}
+
+class Controller {
+  private readonly nodes: Map<string, LabNode>;
+  private readonly records = new Map<string, Record_>();
+  /** Pods whose Exec object this process made or updated: key -> pod uid. */
+  private readonly execObjects = new Map<string, string>();
+  /** Keys to reconcile; each is reconciled with the pod as the informer has it then. */
+  private readonly queue = new Set<string>();
+  /** The informer's cache (set once it runs). */
+  lookup: (key: string) => V1Pod | undefined = () => undefined;
+  /** Pods reconciled to the end since this process started. */
+  private readonly readyOnce = new Set<string>();
+  /** Pods seen without a namespace yet (their pending marker), by key. */
+  private readonly pending = new Map<string, string>();
+  private running = false;
+
+  constructor(
+    private readonly p: LabPaths,
+    private readonly kc: KubeConfig,
+    private readonly bins: ResolvedBins,
+  ) {
+    this.nodes = new Map(labNodes().map((n) => [n.name, n]));
+    mkdirSync(netPaths(p).sandboxes, { recursive: true });
+    // Pending markers are this process's: start with none (a pod still waiting is seen again in the first list).
+    rmSync(netPaths(p).pending, { recursive: true, force: true });
+    for (const f of readdirSync(netPaths(p).sandboxes)) {
+      try {
+        const r = JSON.parse(readFileSync(path.join(netPaths(p).sandboxes, f), 'utf8')) as Record_;
+        this.records.set(`${r.namespace}/${r.name}`, r);
+      } catch {
+        rmSync(path.join(netPaths(p).sandboxes, f), { force: true });
+      }
+    }
+  }
+
+  private log(msg: string): void {
+    process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
+  }
+
+  enqueue(key: string): void {
+    this.queue.add(key);
+    // The pod's Exec object at once, on a chain of its own (a few ms each): an exec into a pod kwok has
+    // just made Ready must find it, and building other pods' namespaces and servers takes longer.
+    this.registering = this.registering.then(() => this.register(key));
+    void this.drain();
+  }
+
+  private registering: Promise<void> = Promise.resolve();
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.size) {
+        const key = this.queue.values().next().value as string;
+        this.queue.delete(key);
+        try {
+          await this.reconcile(key, this.lookup(key) ?? null);
+        } catch (err) {
+          this.log(`ERROR ${key}: ${(err as Error).message}`);
+          // Try again later (a transient apiserver or ip failure), with the pod as it is then.
+          setTimeout(() => this.enqueue(key), 2_000).unref();
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async register(key: string): Promise<void> {
+    const pod = this.lookup(key);
+    const node = pod?.spec?.nodeName ? this.nodes.get(pod.spec.nodeName) : undefined;
+    if (!pod || !node || pod.metadata?.deletionTimestamp || this.execObjects.get(key) === pod.metadata?.uid) return;
+    const { namespace, name, uid } = pod.metadata as { namespace: string; name: string; uid: string };
+    const hostNetwork = pod.spec?.hostNetwork === true;
+    const netns = hostNetwork ? nodeNetns(this.p, node.name) : podNetns(this.p, namespace, name, uid);
+    if (!hostNetwork && this.records.get(key)?.uid !== uid) {
+      markPending(this.p, netns, true);
+      this.pending.set(key, netns);
+    }
+    try {
+      await this.ensureExecObject(namespace, name, uid, netns);
+    } catch (err) {
+      this.log(`ERROR registering ${key}: ${(err as Error).message}`); // reconcile() tries again
+    }
+  }
+
+  /** Forget pods that are gone (after the informer's first list). */
+  sweep(present: Set<string>): void {
+    for (const key of this.records.keys()) if (!present.has(key)) this.enqueue(key);
+  }
+
+  private recordFile(r: Pick<Record_, 'namespace' | 'name'>): string {
+    return path.join(netPaths(this.p).sandboxes, `${r.namespace}.${r.name}.json`);
+  }
+
+  private saveRecord(r: Record_): void {
+    writeFileSync(this.recordFile(r), JSON.stringify(r, null, 2));
+    this.records.set(`${r.namespace}/${r.name}`, r);
+  }
+
+  private async teardown(key: string): Promise<void> {
+    const pendingNs = this.pending.get(key);
+    if (pendingNs) markPending(this.p, pendingNs, false);
+    this.pending.delete(key);
+    this.readyOnce.delete(key);
+    if (this.execObjects.has(key) && !this.records.has(key)) {
+      const [namespace, name] = key.split('/');
+      await this.deleteKwokObjects(namespace!, name!);
+      this.execObjects.delete(key);
+    }
+    const r = this.records.get(key);
+    if (!r) return;
+    this.log(`pod ${key} gone: removing ${r.hostNetwork ? 'its servers' : `namespace ${r.netns}`}`);
+    for (const id of r.daemons) await stopDaemon(this.p, id, 2_000);
+    if (!r.hostNetwork) await deletePodSandbox(this.p, r);
+    rmSync(this.recordFile(r), { force: true });
+    this.records.delete(key);
+    this.execObjects.delete(key);
+    await this.deleteKwokObjects(r.namespace, r.name);
+  }
+
+  private async reconcile(key: string, pod: V1Pod | null): Promise<void> {
+    const node = pod?.spec?.nodeName ? this.nodes.get(pod.spec.nodeName) : undefined;
+    const uid = pod?.metadata?.uid ?? '';
+    if (!pod || !node || pod.metadata?.deletionTimestamp) {
+      await this.teardown(key);
+      return;
+    }
+    if (this.records.get(key) && this.records.get(key)!.uid !== uid) await this.teardown(key); // same name, a new pod
+    const namespace = pod.metadata!.namespace!;
+    const name = pod.metadata!.name!;
+    const hostNetwork = pod.spec?.hostNetwork === true;
+    const netns = hostNetwork ? nodeNetns(this.p, node.name) : podNetns(this.p, namespace, name, uid);
+    if (!this.records.has(key) && !hostNetwork) {
+      markPending(this.p, netns, true);
+      this.pending.set(key, netns);
+    }
+    await this.ensureExecObject(namespace, name, uid, netns);
+    const ip = pod.status?.podIP;
+    if (!ip) return; // kwok has not given it an IP yet: the next update has it
+    const current = this.records.get(key);
+    if (current?.ip === ip && this.readyOnce.has(key)) return; // done (a status update that changes nothing here)
+    const r: Record_ = { namespace, name, uid, node: node.name, ip, netns, veth: podVeth(uid), hostNetwork, daemons: [] };
+    if (!hostNetwork) {
+      this.saveRecord(r); // before the namespace exists: a crash in between still gets it removed
+      await ensurePodSandbox(this.p, node, r);
+    }
+    for (const c of pod.spec?.containers ?? []) {
+      const argv = serverArgv(c.command ?? c.args, this.bins);
+      if (!argv) continue;
+      const id = serverDaemonId(namespace, name, c.name);
+      await startDaemon(this.p, { id, netns, argv, cwd: this.p.execDir }, 150);
+      r.daemons.push(id);
+    }
+    await this.ensurePortForward(pod, ip);
+    this.saveRecord(r);
+    if (!hostNetwork) markReady(this.p, netns, true);
+    this.pending.delete(key);
+    this.readyOnce.add(key);
+    this.log(`pod ${key} on ${node.name}: ${hostNetwork ? 'node namespace' : `namespace ${netns}, eth0 ${ip}`}${r.daemons.length ? `, running ${r.daemons.join(' ')}` : ''}`);
+  }
+
+  private async ensureExecObject(namespace: string, name: string, uid: string, netns: string): Promise<void> {
+    const key = `${namespace}/${name}`;
+    if (this.execObjects.get(key) === uid) return;
+    const spec = { execs: [{ local: { workDir: this.p.execDir, envs: [{ name: POD_NETNS_ENV, value: netns }] } }] };
+    if (await this.applyKwokObject('Exec', 'execs', namespace, name, uid, spec)) this.execObjects.set(key, uid);
+  }
+
+  /** `kubectl port-forward` to the pod's declared ports (and the tools' ports) reaches the pod itself: kwok-controller dials <pod IP>:<port>. */
+  private async ensurePortForward(pod: V1Pod, ip: string): Promise<void> {
+    const ports = new Set<number>(Object.values(TOOL_PORTS));
+    for (const c of pod.spec?.containers ?? []) for (const cp of c.ports ?? []) if (cp.protocol !== 'UDP') ports.add(cp.containerPort);
+    const spec = { forwards: [...ports].sort((a, b) => a - b).map((port) => ({ ports: [port], target: { address: ip, port } })) };
+    await this.applyKwokObject('PortForward', 'portforwards', pod.metadata!.namespace!, pod.metadata!.name!, pod.metadata!.uid!, spec);
+  }
+
+  /** Create or replace a namespaced kwok object named like the pod; false when its namespace is going away. */
+  private async applyKwokObject(kind: string, plural: string, namespace: string, name: string, uid: string, spec: object): Promise<boolean> {
+    const api = this.kc.makeApiClient(CustomObjectsApi);
+    const body = {
+      apiVersion: 'kwok.x-k8s.io/v1alpha1',
+      kind,
+      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'netbench-lab' }, annotations: { 'netbench.dev/pod-uid': uid } },
+      spec,
+    };
+    const ref = { group: 'kwok.x-k8s.io', version: 'v1alpha1', namespace, plural };
+    try {
+      await api.createNamespacedCustomObject({ ...ref, body });
+    } catch (err) {
+      if (isStatus(err, 403) || isStatus(err, 404)) return false; // namespace terminating: the pod goes with it
+      if (!isStatus(err, 409)) throw err;
+      const current = (await api.getNamespacedCustomObject({ ...ref, name })) as { metadata: { resourceVersion: string } };
+      await api.replaceNamespacedCustomObject({ ...ref, name, body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion } } });
+    }
+    return true;
+  }
+
+  private async deleteKwokObjects(namespace: string, name: string): Promise<void> {
+    const api = this.kc.makeApiClient(CustomObjectsApi);
+    for (const plural of ['execs', 'portforwards']) {
+      try {
+        await api.deleteNamespacedCustomObject({ group: 'kwok.x-k8s.io', version: 'v1alpha1', namespace, plural, name });
+      } catch (err) {
+        if (!isStatus(err, 404) && !isStatus(err, 403)) throw err;
+      }
+    }
+  }
+}
+
+async function main(labName: string): Promise<void> {
+  const p = labPaths(labName);
+  const kc = new KubeConfig();
+  kc.loadFromFile(p.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const ctl = new Controller(p, kc, checkPrerequisites());
+  for (const n of labNodes()) markReady(p, nodeNetns(p, n.name), true);
+  const keyOf = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+  const informer = makeInformer(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
+  ctl.lookup = (key) => {
+    const [namespace, name] = key.split('/');
+    return informer.get(name!, namespace);
+  };
+  informer.on('add', (pod) => ctl.enqueue(keyOf(pod)));
+  informer.on('update', (pod) => ctl.enqueue(keyOf(pod)));
+  informer.on('delete', (pod) => ctl.enqueue(keyOf(pod)));
+  informer.on('error', (err) => {
+    process.stdout.write(`${new Date().toISOString()} watch error: ${String(err)}; restarting the watch in 1 s\n`);
+    setTimeout(() => void informer.start(), 1_000);
+  });
+  await informer.start();
+  ctl.sweep(new Set(informer.list().map(keyOf)));
+  // `lab up` waits for this: pods made after it returns are seen from their first event.
+  writeFileSync(netPaths(p).controllerReady, `${process.pid}\n`);
+  const stop = () => process.exit(0);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
+  const name = process.argv[2];
+  if (!name) {
+    process.stderr.write('usage: pod-network-controller.ts <lab name>\n');
+    process.exit(2);
+  }
+  main(name).catch((err) => {
+    process.stderr.write(`pod-network-controller: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * `lab up --network pods`: nodes and pods in network namespaces of their own.
+ *
+ *   lab namespace nb-<lab>      br0 10.240.0.1/24 (the "VPC" segment; control plane)
+ *     │ veth worker-N (port of br0)                 routes 10.244.N.0/24 via 10.240.0.1N
+ *   node namespace nb-<lab>.worker-N
+ *     eth0 10.240.0.1N/24       routes: other nodes' podCIDRs via their InternalIP (native routing)
+ *                               ip_forward=1; the kubelet port of the node is DNATed to the one
+ *                               kwok-controller in the lab namespace (see ensureNodeNetwork)
+ *     veth<uid8> ──┐            route <pod IP>/32 dev veth<uid8>
+ *   pod namespace nb-<lab>.<k8s namespace>.<pod>
+ *     eth0 <pod IP>/32          routes: the node's InternalIP on link, the lab's three ranges
+ *                               (pods, Services, nodes) via it; NO default route
+ *
+ * Every device is created inside a lab namespace (a veth pair is made in one
+ * lab namespace with its peer put straight into another), so nothing ever
+ * appears in the root namespace, and deleting the namespaces removes every
+ * device, address, route and rule. Namespace names are `<lab netns>.` plus a
+ * suffix: a lab name cannot contain a dot, so one lab's names never start
+ * with another lab's prefix.
+ *
+ * Pod IPs are kwok's (from the node's podCIDR); the lab's pod-network
+ * controller (lab/pod-network-controller.ts) builds a pod's namespace once
+ * kwok gave the pod its IP, and removes it when the pod goes.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, SERVICE_CIDR, type LabNode, type LabPaths } from './config';
+import { netnsExists } from './netns';
+import { run } from './run';
+
+/** The bridge in the lab namespace that the nodes' eth0 are ports of. */
+export const LAB_BRIDGE = 'br0';
+/** What a pod can reach (through its node): pods, Services, nodes. Nothing else is routed. */
+export const POD_ROUTES = [POD_CIDR, SERVICE_CIDR, NODE_NET] as const;
+
+export function nodeNetns(p: LabPaths, node: string): string {
+  return `${p.netns}.${node}`;
+}
+
+/** A pod's namespace: readable (namespace and name) unless that is too long for a file name. */
+export function podNetns(p: LabPaths, namespace: string, name: string, uid: string): string {
+  const readable = `${p.netns}.${namespace}.${name}`;
+  return readable.length <= 200 ? readable : `${p.netns}.pod-${uid}`;
+}
+
+/** The node end of a pod's veth pair (unique per pod in its node's namespace, at most 15 characters). */
+export function podVeth(uid: string): string {
+  return `veth${uid.replace(/-/g, '').slice(0, 8)}`;
+}
+
+/** Files of the pod network: sandbox records, ready markers (the exec shim waits for them), the shim. */
+export function netPaths(p: LabPaths) {
+  return {
+    /** One JSON record per pod namespace the controller made. */
+    sandboxes: path.join(p.netDir, 'sandboxes'),
+    /** `<netns>` exists once that namespace is ready for execs and servers. */
+    ready: path.join(p.netDir, 'ready'),
+    /** `<netns>` exists while a pod the controller has seen waits for its namespace. */
+    pending: path.join(p.netDir, 'pending'),
+    /** The exec shim kwok-controller finds first on its PATH (lab/exec-shim.ts). */
+    shim: path.join(p.netDir, 'exec-shim'),
+    /** Written by the pod-network controller (its pid) once it watches the pods. */
+    controllerReady: path.join(p.netDir, 'controller-ready'),
+  };
+}
+
+export function markReady(p: LabPaths, netns: string, ready: boolean): void {
+  const np = netPaths(p);
+  mkdirSync(np.ready, { recursive: true });
+  mkdirSync(np.pending, { recursive: true });
+  if (ready) {
+    writeFileSync(path.join(np.ready, netns), '');
+    rmSync(path.join(np.pending, netns), { force: true });
+  } else {
+    rmSync(path.join(np.ready, netns), { force: true });
+  }
+}
+
+export function markPending(p: LabPaths, netns: string, pending: boolean): void {
+  const np = netPaths(p);
+  mkdirSync(np.pending, { recursive: true });
+  if (pending) writeFileSync(path.join(np.pending, netns), '');
+  else rmSync(path.join(np.pending, netns), { force: true });
+}
+
+export function isReady(p: LabPaths, netns: string): boolean {
+  return existsSync(path.join(netPaths(p).ready, netns));
+}
+
+/** Every namespace of this lab besides the lab's own (nodes and pods). */
+export async function labChildNetns(p: LabPaths): Promise<string[]> {
+  const { stdout } = await run(['ip', 'netns', 'list']);
+  return stdout
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter((n) => n.startsWith(`${p.netns}.`));
+}
+
+async function ensureNs(netns: string): Promise<void> {
+  if (!(await netnsExists(netns))) await run(['ip', 'netns', 'add', netns]);
+  await run(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
+}
+
+async function linkExists(netns: string, dev: string): Promise<boolean> {
+  const { stdout } = await run(['ip', '-n', netns, '-o', 'link', 'show', 'dev', dev], { allowFailure: true });
+  return stdout.trim() !== '';
+}
+
+async function sysctl(netns: string, key: string, value: string): Promise<void> {
+  await run(['ip', 'netns', 'exec', netns, 'sysctl', '-qw', `${key}=${value}`]);
+}
+
+/** An iptables rule in a namespace, added once (checked with -C first). */
+async function ensureIptablesRule(netns: string, table: string, chain: string, rule: string[]): Promise<void> {
+  const ipt = (op: string) => ['ip', 'netns', 'exec', netns, 'iptables', '-w', '-t', table, op, chain, ...rule];
+  const present = await run(ipt('-C')).then(
+    () => true,
+    () => false,
+  );
+  if (!present) await run(ipt('-A'));
+}
+
+/**
+ * The lab namespace's side of the node network: a bridge holding the
+ * control plane's address. Called before the control plane starts (the
+ * apiserver advertises 10.240.0.1).
+ */
+export async function ensureLabBridge(p: LabPaths): Promise<void> {
+  if (!(await linkExists(p.netns, LAB_BRIDGE))) await run(['ip', '-n', p.netns, 'link', 'add', LAB_BRIDGE, 'type', 'bridge']);
+  const prefix = NODE_NET.split('/')[1];
+  await run(['ip', '-n', p.netns, 'addr', 'replace', `${CONTROL_PLANE_IP}/${prefix}`, 'dev', LAB_BRIDGE]);
+  await run(['ip', '-n', p.netns, 'link', 'set', LAB_BRIDGE, 'up']);
+}
+
+/**
+ * Each worker's namespace: eth0 with its InternalIP, a port of the lab
+ * bridge; routes to the other nodes' podCIDRs; the lab namespace routes each
+ * podCIDR to its node. `kubeletPort` is where the apiserver and
+ * metrics-server dial a node's "kubelet": the one kwok-controller listens on
+ * it in the lab namespace, so each node forwards its own InternalIP:port
+ * there (DNAT, and MASQUERADE so the reply comes back through the node).
+ */
+export async function ensureNodeNetwork(p: LabPaths, nodes: LabNode[], kubeletPort: number): Promise<void> {
+  const prefix = NODE_NET.split('/')[1];
+  for (const n of nodes) {
+    const ns = nodeNetns(p, n.name);
+    await ensureNs(ns);
+    if (!(await linkExists(ns, 'eth0'))) {
+      await run(['ip', '-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', n.name, 'netns', p.netns]);
+    }
+    await run(['ip', '-n', p.netns, 'link', 'set', n.name, 'master', LAB_BRIDGE, 'up']);
+    await run(['ip', '-n', ns, 'addr', 'replace', `${n.internalIP}/${prefix}`, 'dev', 'eth0']);
+    await run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+    await sysctl(ns, 'net.ipv4.ip_forward', '1');
+    for (const other of nodes) {
+      if (other.name === n.name) continue;
+      await run(['ip', '-n', ns, 'route', 'replace', other.podCIDR, 'via', other.internalIP, 'dev', 'eth0']);
+    }
+    await run(['ip', '-n', p.netns, 'route', 'replace', n.podCIDR, 'via', n.internalIP, 'dev', LAB_BRIDGE]);
+    const port = String(kubeletPort);
+    await ensureIptablesRule(ns, 'nat', 'PREROUTING', [
+      '-d', `${n.internalIP}/32`, '-p', 'tcp', '--dport', port,
+      '-m', 'comment', '--comment', 'netbench-lab: kubelet port -> kwok-controller',
+      '-j', 'DNAT', '--to-destination', `${CONTROL_PLANE_IP}:${port}`,
+    ]);
+    await ensureIptablesRule(ns, 'nat', 'POSTROUTING', [
+      '-d', `${CONTROL_PLANE_IP}/32`, '-p', 'tcp', '--dport', port,
+      '-m', 'comment', '--comment', 'netbench-lab: kubelet port -> kwok-controller',
+      '-j', 'MASQUERADE',
+    ]);
+    markReady(p, ns, true);
+  }
+}
+
+export interface Sandbox {
+  /** Pod namespace/name and uid. */
+  namespace: string;
+  name: string;
+  uid: string;
+  node: string;
+  ip: string;
+  netns: string;
+  veth: string;
+}
+
+/** A pod's namespace with eth0 = its end of a veth pair into the node's namespace; idempotent. */
+export async function ensurePodSandbox(p: LabPaths, node: LabNode, sb: Sandbox): Promise<void> {
+  const nodeNs = nodeNetns(p, node.name);
+  await ensureNs(sb.netns);
+  if (!(await linkExists(sb.netns, 'eth0'))) {
+    // Made in the node's namespace, its peer put straight into the pod's: never in the root namespace.
+    if (await linkExists(nodeNs, sb.veth)) await run(['ip', '-n', nodeNs, 'link', 'del', sb.veth]);
+    await run(['ip', '-n', nodeNs, 'link', 'add', sb.veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', sb.netns]);
+  }
+  await run(['ip', '-n', nodeNs, 'link', 'set', sb.veth, 'up']);
+  await run(['ip', '-n', nodeNs, 'route', 'replace', `${sb.ip}/32`, 'dev', sb.veth]);
+  await run(['ip', '-n', sb.netns, 'addr', 'replace', `${sb.ip}/32`, 'dev', 'eth0']);
+  await run(['ip', '-n', sb.netns, 'link', 'set', 'eth0', 'up']);
+  await run(['ip', '-n', sb.netns, 'route', 'replace', node.internalIP, 'dev', 'eth0', 'scope', 'link']);
+  for (const cidr of POD_ROUTES) {
+    await run(['ip', '-n', sb.netns, 'route', 'replace', cidr, 'via', node.internalIP, 'dev', 'eth0']);
+  }
+}
+
+/** Remove a pod's namespace (its veth pair goes with it) and its route in the node's namespace. */
+export async function deletePodSandbox(p: LabPaths, sb: Pick<Sandbox, 'netns' | 'node' | 'ip' | 'veth'>): Promise<void> {
+  markReady(p, sb.netns, false);
+  markPending(p, sb.netns, false);
+  if (await netnsExists(sb.netns)) await run(['ip', 'netns', 'del', sb.netns]);
+  const nodeNs = nodeNetns(p, sb.node);
+  if (await netnsExists(nodeNs)) {
+    // The veth's deletion took its route; a route to the IP via another pod's veth (IP reused) stays.
+    await run(['ip', '-n', nodeNs, 'route', 'del', `${sb.ip}/32`, 'dev', sb.veth], { allowFailure: true });
+  }
+}
