@@ -124,10 +124,10 @@ const BRIDGE_NETNS = 'bridge-netns';
 /** `--network pods`: lab/pod-network-controller.ts. */
 const POD_NETWORK = 'pod-network';
 
-function makeDatapath(name: DatapathName, mode: ProxyMode): LabDatapath {
+function makeDatapath(name: DatapathName, mode: ProxyMode, network: LabNetwork): LabDatapath {
   if (name === 'cilium-native') return new CiliumDatapath('native');
   if (name === 'cilium-overlay') return new CiliumDatapath('overlay');
-  return new KubeProxyDatapath(mode);
+  return new KubeProxyDatapath(mode, network);
 }
 
 function savedDatapathName(saved: SavedState | null): DatapathName | undefined {
@@ -205,7 +205,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     const saved = readState(p);
     const mode: ProxyMode = opts.proxyMode ?? (saved?.datapath.settings.mode as ProxyMode | undefined) ?? 'iptables';
     const network: LabNetwork = opts.network ?? saved?.network ?? 'shared';
-    const datapath = makeDatapath(opts.datapath ?? savedDatapathName(saved) ?? 'kube-proxy', mode);
+    const datapath = makeDatapath(opts.datapath ?? savedDatapathName(saved) ?? 'kube-proxy', mode, network);
     if (saved && (saved.network ?? 'shared') !== network) {
       throw new Error(`lab "${p.name}" runs the ${saved.network ?? 'shared'} network; run \`lab down --name ${p.name}\` before switching to --network ${network}`);
     }

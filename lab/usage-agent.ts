@@ -11,7 +11,9 @@
  *   node lab/usage-agent.ts <kubeconfig> <pid file> [interval ms] [pod label selector]
  *
  * The selector defaults to k8s-app=kube-proxy; the Cilium datapath passes
- * k8s-app=cilium and the real cilium-agent's pid file.
+ * k8s-app=cilium and the real cilium-agent's pid file. A pid file path with
+ * `{node}` in it (`--network pods`: one kube-proxy per node) is read per pod,
+ * with the pod's node name there: each pod reports its own node's process.
  */
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -57,33 +59,41 @@ async function main(argv: string[]): Promise<void> {
   kc.loadFromFile(kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  let prev: Sample | null = null;
+  const prev = new Map<string, Sample>();
   let stopping = false;
   process.on('SIGTERM', () => {
     stopping = true;
     process.exit(0);
   });
   while (!stopping) {
-    const pid = readPid(pidFile);
-    const now = pid ? readSample(pid) : null;
-    if (now && prev && now.sample.at > prev.at) {
-      const cores = (now.sample.ticks - prev.ticks) / CLK_TCK / ((now.sample.at - prev.at) / 1000);
-      const annotations = {
-        'kwok.x-k8s.io/usage-cpu': `${Math.max(1, Math.round(cores * 1000))}m`,
-        'kwok.x-k8s.io/usage-memory': `${Math.max(1, now.rssKiB)}Ki`,
-      };
-      try {
-        const pods = await core.listNamespacedPod({ namespace: 'kube-system', labelSelector });
-        for (const pod of pods.items) {
-          const name = pod.metadata?.name;
-          if (!name) continue;
-          await core.patchNamespacedPod({ namespace: 'kube-system', name, body: { metadata: { annotations } } }, mergePatch);
+    try {
+      const pods = await core.listNamespacedPod({ namespace: 'kube-system', labelSelector });
+      const samples = new Map<string, { sample: Sample; rssKiB: number } | null>();
+      for (const pod of pods.items) {
+        const name = pod.metadata?.name;
+        if (!name) continue;
+        const file = pidFile.replaceAll('{node}', pod.spec?.nodeName ?? '');
+        if (!samples.has(file)) {
+          const pid = readPid(file);
+          samples.set(file, pid ? readSample(pid) : null);
         }
-      } catch (err) {
-        process.stderr.write(`usage-agent: ${(err as Error).message}\n`);
+        const now = samples.get(file);
+        const before = prev.get(file);
+        if (!now || !before || now.sample.at <= before.at) continue;
+        const cores = (now.sample.ticks - before.ticks) / CLK_TCK / ((now.sample.at - before.at) / 1000);
+        const annotations = {
+          'kwok.x-k8s.io/usage-cpu': `${Math.max(1, Math.round(cores * 1000))}m`,
+          'kwok.x-k8s.io/usage-memory': `${Math.max(1, now.rssKiB)}Ki`,
+        };
+        await core.patchNamespacedPod({ namespace: 'kube-system', name, body: { metadata: { annotations } } }, mergePatch);
       }
+      for (const [file, now] of samples) {
+        if (now) prev.set(file, now.sample);
+        else prev.delete(file);
+      }
+    } catch (err) {
+      process.stderr.write(`usage-agent: ${(err as Error).message}\n`);
     }
-    prev = now ? now.sample : null;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -1,7 +1,11 @@
 /**
  * kube-proxy datapath: ONE real kube-proxy process in the lab's netns
  * (acting for the first worker), programming real iptables or nftables
- * rules there, plus the objects a kube-proxy cluster shows: the
+ * rules there; with `--network pods`, one real kube-proxy per worker in that
+ * worker's namespace (`kube-proxy-<node>`, reaching the apiserver at the
+ * control plane's address over the node network), so a pod's Service traffic
+ * is translated in its own node's PREROUTING, as it comes in from the pod's
+ * veth. Plus the objects a kube-proxy cluster shows: the
  * `kube-proxy` DaemonSet (k8s-app=kube-proxy; its pods are kwok pods,
  * Running on every worker, and `kubectl exec` into them runs
  * `iptables-save`/`nft` in the netns, i.e. against the real rules) and the
@@ -9,7 +13,9 @@
  */
 import path from 'node:path';
 import { AppsV1Api, CoreV1Api, type V1ConfigMap, type V1DaemonSet } from '@kubernetes/client-node';
-import { NODE_NET, POD_CIDR, type ProxyMode } from '../config';
+import { readFileSync } from 'node:fs';
+import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, type LabNetwork, type LabPaths, type ProxyMode } from '../config';
+import { nodeNetns } from '../pod-network';
 import { isStatus, waitFor } from '../cluster';
 import { writeFileIfChanged } from '../files';
 import { startDaemon, stopDaemon } from '../procs';
@@ -47,12 +53,22 @@ export class KubeProxyDatapath implements LabDatapath {
   readonly kind = 'kube-proxy';
   readonly settings: Record<string, string>;
 
-  constructor(readonly mode: ProxyMode) {
+  constructor(
+    readonly mode: ProxyMode,
+    readonly network: LabNetwork = 'shared',
+  ) {
     this.settings = { mode };
   }
 
   daemonIds(): string[] {
     return [DAEMON, USAGE_AGENT];
+  }
+
+  /** Where each kube-proxy runs: the lab namespace (shared network), or each node's own. */
+  private placements(ctx: DatapathContext): { id: string; netns: string; node: string }[] {
+    const p = ctx.paths;
+    if (this.network === 'shared') return [{ id: DAEMON, netns: p.netns, node: ctx.nodes[0]!.name }];
+    return ctx.nodes.map((n) => ({ id: `${DAEMON}-${n.name}`, netns: nodeNetns(p, n.name), node: n.name }));
   }
 
   async applyObjects(ctx: DatapathContext): Promise<void> {
@@ -85,34 +101,52 @@ export class KubeProxyDatapath implements LabDatapath {
   async start(ctx: DatapathContext, previous?: Record<string, string>): Promise<void> {
     const p = ctx.paths;
     const kubeProxy = ctx.bins['kube-proxy'];
+    const placements = this.placements(ctx);
     if (previous?.mode && previous.mode !== this.mode) {
       ctx.onProgress(`switching kube-proxy from ${previous.mode} to ${this.mode} mode`);
-      await stopDaemon(p, DAEMON);
-      // Remove the other mode's rules, as a node would on a mode change.
-      await runInNetns(p.netns, [kubeProxy, '--cleanup'], { allowFailure: true });
+      for (const k of placements) {
+        await stopDaemon(p, k.id);
+        // Remove the other mode's rules, as a node would on a mode change.
+        await runInNetns(k.netns, [kubeProxy, '--cleanup'], { allowFailure: true });
+      }
     }
     const file = path.join(p.stateDir, 'kube-proxy.yaml');
-    writeFileIfChanged(file, kubeProxyConfigYaml(this.mode, ctx.innerKubeconfig));
-    await startDaemon(p, {
-      id: DAEMON,
-      netns: p.netns,
-      argv: [kubeProxy, `--config=${file}`, `--hostname-override=${ctx.nodes[0].name}`],
-    });
-    // Real CPU/memory of that process -> pod annotations -> metrics.k8s.io (see usage-agent.ts).
+    writeFileIfChanged(file, kubeProxyConfigYaml(this.mode, this.network === 'shared' ? ctx.innerKubeconfig : writeNodeKubeconfig(p, ctx.innerKubeconfig)));
+    for (const k of placements) {
+      await startDaemon(p, { id: k.id, netns: k.netns, argv: [kubeProxy, `--config=${file}`, `--hostname-override=${k.node}`] });
+    }
+    // Real CPU/memory of that process (of each node's, on the pods network) -> pod annotations -> metrics.k8s.io (see usage-agent.ts).
+    const pidFile = path.join(p.pidDir, this.network === 'shared' ? `${DAEMON}.pid` : `${DAEMON}-{node}.pid`);
     await startDaemon(p, {
       id: USAGE_AGENT,
-      argv: [process.execPath, path.join(import.meta.dirname, '..', 'usage-agent.ts'), ctx.kubeconfig, path.join(p.pidDir, `${DAEMON}.pid`)],
+      argv: [process.execPath, path.join(import.meta.dirname, '..', 'usage-agent.ts'), ctx.kubeconfig, pidFile],
     });
   }
 
   async waitReady(ctx: DatapathContext, timeoutMs: number): Promise<void> {
     // The `kubernetes` Service exists from the start: once its rule is in, kube-proxy has synced.
-    await waitFor(`kube-proxy (${this.mode}) to program Services`, timeoutMs, async () => {
-      const out = await programmedRules(ctx.paths.netns, this.mode);
-      // iptables comments say "default/kubernetes:https", nftables chain names "default/kubernetes/tcp/https".
-      return out.includes(this.mode === 'iptables' ? 'default/kubernetes:https' : 'default/kubernetes/tcp/https');
-    }, 300);
+    for (const k of this.placements(ctx)) {
+      await waitFor(`kube-proxy (${this.mode}) in ${k.netns} to program Services`, timeoutMs, async () => {
+        const out = await programmedRules(k.netns, this.mode);
+        // iptables comments say "default/kubernetes:https", nftables chain names "default/kubernetes/tcp/https".
+        return out.includes(this.mode === 'iptables' ? 'default/kubernetes:https' : 'default/kubernetes/tcp/https');
+      }, 300);
+    }
   }
+}
+
+/**
+ * kwokctl's kubeconfig with the apiserver at the control plane's address
+ * (10.240.0.1, in its certificate) instead of 127.0.0.1: what a process in a
+ * node's namespace reaches over the node network.
+ */
+function writeNodeKubeconfig(p: LabPaths, innerKubeconfig: string): string {
+  const text = readFileSync(innerKubeconfig, 'utf8');
+  const replaced = text.replace(/server: https:\/\/127\.0\.0\.1:/g, `server: https://${CONTROL_PLANE_IP}:`);
+  if (replaced === text) throw new Error(`${innerKubeconfig}: no server https://127.0.0.1:<port> to point at ${CONTROL_PLANE_IP}`);
+  const file = path.join(p.stateDir, 'node-kubeconfig.yaml');
+  writeFileIfChanged(file, replaced, 0o600);
+  return file;
 }
 
 /** The rules kube-proxy wrote, as text (iptables-save or nft list). */

@@ -161,6 +161,63 @@ describe('lab --network pods', { timeout: 600_000 }, () => {
     }
   });
 
+  it('translates the client pod\'s Service traffic in its own node: kube-proxy per node, PREROUTING from the pod\'s veth', async () => {
+    const [serverNode, clientNode] = info.nodes;
+    for (const n of info.nodes) {
+      const comms = sh(['ip', 'netns', 'pids', `${info.netns}.${n.name}`]).split('\n').filter(Boolean).map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+      assert.ok(comms.includes('kube-proxy'), `a kube-proxy runs in ${n.name}'s namespace: ${comms.join(' ')}`);
+    }
+    const labComms = sh(['ip', 'netns', 'pids', info.netns]).split('\n').filter(Boolean).map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+    assert.ok(!labComms.includes('kube-proxy'), 'none in the lab namespace');
+    const svc = await core.createNamespacedService({
+      namespace: NS,
+      body: { metadata: { name: 'fortio-service' }, spec: { selector: { role: 'fortio-server' }, ports: [{ port: 8080, targetPort: 8080, protocol: 'TCP' }] } },
+    });
+    const clusterIP = svc.spec!.clusterIP!;
+    const kubeProxyPods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-proxy' })).items;
+    const onClientNode = kubeProxyPods.find((p) => p.spec?.nodeName === clientNode!.name)!.metadata!.name!;
+    // exec into the client node's kube-proxy pod = iptables-save in that node's namespace.
+    await waitFor(`the Service's rule on ${clientNode!.name}`, 30_000, async () => {
+      const rules = (await execInPod({ kubeConfig: kc, namespace: 'kube-system', pod: onClientNode, command: ['iptables-save', '-t', 'nat'], timeoutMs: 15_000 })).stdout;
+      return rules.includes(`-d ${clusterIP}/32`) && rules.includes(ips['fortio-server']!);
+    });
+    const counters = (node: string) => {
+      const save = sh(['ip', 'netns', 'exec', `${info.netns}.${node}`, 'iptables-save', '-c', '-t', 'nat']);
+      const pkts = (re: RegExp) => Number(re.exec(save)?.[1] ?? NaN);
+      return {
+        service: pkts(new RegExp(`^\\[(\\d+):\\d+\\] -A KUBE-SERVICES -d ${clusterIP.replaceAll('.', '\\.')}/32 `, 'm')),
+        prerouting: pkts(/^\[(\d+):\d+\] -A PREROUTING .*-j KUBE-SERVICES$/m),
+      };
+    };
+    const before = { client: counters(clientNode!.name), server: counters(serverNode!.name) };
+    const curl = await exec('client', ['fortio', 'curl', `http://${clusterIP}:8080/echo?size=100`]);
+    assert.match(curl.stdout + curl.stderr, /HTTP\/1\.1 200/);
+    const afterCurl = { client: counters(clientNode!.name), server: counters(serverNode!.name) };
+    assert.ok(afterCurl.client.service > before.client.service, `the client node translated it: ${JSON.stringify({ before, afterCurl })}`);
+    assert.ok(afterCurl.client.prerouting > before.client.prerouting, 'in PREROUTING: the packets came in from the pod, not from a local process');
+    assert.equal(afterCurl.server.service, before.server.service, 'the server node saw the pod IP, not the ClusterIP');
+    const ct = sh(['ip', 'netns', 'exec', `${info.netns}.${clientNode!.name}`, 'conntrack', '-L', '-p', 'tcp', '--orig-dst', clusterIP]);
+    console.error(`[pods] conntrack in ${clientNode!.name} for ${clusterIP}:\n${ct}`);
+    assert.match(ct, new RegExp(`src=${ips.client!.replaceAll('.', '\\.')} dst=${clusterIP.replaceAll('.', '\\.')} .* src=${ips['fortio-server']!.replaceAll('.', '\\.')} dst=${ips.client!.replaceAll('.', '\\.')}`));
+  });
+
+  it('reports each kube-proxy pod\'s own node\'s process as its resource usage', async () => {
+    const rssKiB = (node: string) => {
+      const pid = Number(readFileSync(`${labPaths(LAB).pidDir}/kube-proxy-${node}.pid`, 'utf8').trim());
+      return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    };
+    const annotated = await waitFor('usage annotations on the three kube-proxy pods', 30_000, async () => {
+      const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-proxy' })).items;
+      return pods.every((p) => p.metadata?.annotations?.['kwok.x-k8s.io/usage-memory']) && pods.length === 3 ? pods : undefined;
+    }, 1_000);
+    for (const pod of annotated) {
+      const node = pod.spec!.nodeName!;
+      const reported = Number(pod.metadata!.annotations!['kwok.x-k8s.io/usage-memory']!.replace(/Ki$/, ''));
+      const actual = rssKiB(node);
+      assert.ok(Math.abs(reported - actual) / actual < 0.2, `${pod.metadata!.name} on ${node}: reported ${reported} KiB, that node's kube-proxy has ${actual} KiB`);
+    }
+  });
+
   it('removes a deleted pod\'s namespace and stops its server', async () => {
     const ns = `${info.netns}.${NS}.iperf-server`;
     const pid = Number(sh(['ip', 'netns', 'pids', ns]).trim().split('\n')[0]);
