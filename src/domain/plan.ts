@@ -30,7 +30,8 @@ export function roundsOf(s: Scenario, rounds: number): number {
   return s.repeat === 'rounds' ? rounds : 1;
 }
 
-export function buildPlan(o: RunOptions, clusterType: ClusterType): Plan {
+/** `measures`: which catalogue rows this run measures (the workflow leaves out a row added after the history it replays) */
+export function buildPlan(o: RunOptions, clusterType: ClusterType, measures: (s: Scenario) => boolean = () => true): Plan {
   const phases: PlannedPhase[] = [];
   const order: PhaseName[] = ['throughput', 'rps', 'latency', 'hubble', 'networkpolicy', 'service-scale', 'metrics'];
   for (const phase of order) {
@@ -45,9 +46,9 @@ export function buildPlan(o: RunOptions, clusterType: ClusterType): Plan {
     }
     let measurements = 0;
     if (phase === 'service-scale') {
-      measurements = o.svcScaleSteps.length * SCALE_SCENARIOS.reduce((a, s) => a + roundsOf(s, o.rounds), 0);
+      measurements = o.svcScaleSteps.length * SCALE_SCENARIOS.filter(measures).reduce((a, s) => a + roundsOf(s, o.rounds), 0);
     } else if (phase !== 'metrics') {
-      measurements = scenariosOf(phase).reduce((a, s) => a + roundsOf(s, o.rounds), 0);
+      measurements = scenariosOf(phase).filter(measures).reduce((a, s) => a + roundsOf(s, o.rounds), 0);
     }
     phases.push({ phase, run, reason, measurements: run ? measurements : 0 });
   }

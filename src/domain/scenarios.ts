@@ -152,6 +152,12 @@ interface ScenarioBase {
   atScale?: AtScale;
   /** overhead-phase rows: baseline or treatment, and where the summary and reports put it */
   overhead?: OverheadDef;
+  /**
+   * A scenario added after a release: the patch id (`patched()`) the workflow
+   * measures it behind, so histories recorded before it keep replaying.
+   * Adding a row: give it `since: 'netbench-scenario-<id>'`.
+   */
+  since?: string;
 }
 export interface IperfScenario extends ScenarioBase {
   tool: 'iperf3';
@@ -173,7 +179,7 @@ export type Scenario = IperfScenario | FortioScenario | NetperfScenario;
 const ECHO_PATH = '/echo?size=512';
 export const fortioUrl = (ip: string, port = 8080) => `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${ECHO_PATH}`;
 
-type Extra = Partial<Pick<ScenarioBase, 'headline' | 'glance' | 'figures' | 'rawName' | 'atScale' | 'repeat' | 'overhead'>>;
+type Extra = Partial<Pick<ScenarioBase, 'headline' | 'glance' | 'figures' | 'rawName' | 'atScale' | 'repeat' | 'overhead' | 'since'>>;
 
 const iperf = (id: string, title: string, target: TargetKind, port: number, streams: number, extra: Extra & { client?: string } = {}): IperfScenario => ({
   id, title, phase: 'throughput', tool: 'iperf3', client: extra.client ?? 'iperf-client', target, port, streams, repeat: 'rounds', headlineFigure: 'gbps', unit: 'Gbps', better: 'higher', ...withoutClient(extra),

@@ -113,6 +113,11 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
 
   // ---- the steps ---------------------------------------------------------------------------------
 
+  /** A catalogue row added after a release (its `since` patch id) is measured only by runs that did not start before it. */
+  function measures(s: Scenario): boolean {
+    return !s.since || patched(s.since);
+  }
+
   function runs(phase: PhaseName): boolean {
     return plan?.phases.find((p) => p.phase === phase)?.run ?? false;
   }
@@ -173,7 +178,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
   }
 
   function planRun(facts: ClusterFacts): Plan {
-    const p = buildPlan(o, facts.clusterType);
+    const p = buildPlan(o, facts.clusterType, measures);
     progress.state.total = p.totalUnits;
     progress.state.phasesLeft = p.phases.filter((x) => x.run).map((x) => x.phase);
     for (const x of p.phases.filter((y) => !y.run)) phaseRecord(x.phase, 'skipped', x.reason);
@@ -209,7 +214,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
 
   /** Every (scenario, round) of a phase. */
   function roundsOfPhase(phase: PhaseName) {
-    return scenariosOf(phase).flatMap((s) => Array.from({ length: roundsOf(s, o.rounds) }, (_, i) => ({ scenario: s.id, round: i + 1 })));
+    return scenariosOf(phase).filter(measures).flatMap((s) => Array.from({ length: roundsOf(s, o.rounds) }, (_, i) => ({ scenario: s.id, round: i + 1 })));
   }
 
   /** A phase whose every round an earlier run measured: record those figures, run nothing. */
@@ -242,7 +247,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
             recordFailure(`resource sampling during ${phase}`, failureReason(err));
           })
       : Promise.resolve();
-    for (const s of scenariosOf(phase)) {
+    for (const s of scenariosOf(phase).filter(measures)) {
       for (let r = 1; r <= roundsOf(s, o.rounds); r++) {
         const prior = adopted.take(s.id, r);
         if (prior) {

@@ -18,6 +18,17 @@ describe('plan', () => {
     // 5 iperf + 4 fortio + 3 latency scenarios x 3 rounds, 4 steps x 4 x 3, + 4 steps + metrics
     assert.equal(p.totalUnits, 12 * 3 + 48 + 4 + 1);
   });
+  it('counts only the catalogue rows the run measures (a row added after a release is left out of runs that replay an older history)', () => {
+    const all = buildPlan(o, 'kubeproxy-iptables');
+    const withoutSvcC256 = buildPlan(o, 'kubeproxy-iptables', (s) => s.id !== 'svc_c256');
+    const withoutScaleCrr = buildPlan(o, 'kubeproxy-iptables', (s) => s.id !== 'tcp_crr');
+    const units = (p: typeof all, phase: string) => p.phases.find((x) => x.phase === phase)!.measurements;
+    assert.equal(units(withoutSvcC256, 'rps'), units(all, 'rps') - 3);
+    assert.equal(units(withoutSvcC256, 'throughput'), units(all, 'throughput'));
+    // tcp_crr is measured both in the latency phase and at every scale step
+    assert.equal(units(withoutScaleCrr, 'service-scale'), units(all, 'service-scale') - o.svcScaleSteps.length * 3);
+    assert.equal(withoutSvcC256.totalUnits, all.totalUnits - 3);
+  });
   it('runs everything on Cilium; --skip leaves a phase out with its reason', () => {
     const p = buildPlan({ ...o, skip: ['rps'] }, 'cilium-overlay');
     assert.ok(p.phases.find((x) => x.phase === 'hubble')!.run);
