@@ -5,6 +5,13 @@
  *
  * Pure data: imported by workflows (to plan and label) and activities (to
  * build the tool's argv and the file path).
+ *
+ * Adding a scenario is one row in SCENARIOS (its tool's driver must support
+ * it): the plan, the workflow, the summary, the reports, comparisons and the
+ * progress display derive from it. Give the row `since: 'netbench-scenario-<id>'`
+ * so recorded histories keep replaying; the tests that spell out the plan's
+ * counts, the workflow's order and the report fixtures' figures then say
+ * what changed.
  */
 import type { PhaseName } from '../config';
 
