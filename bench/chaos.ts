@@ -268,7 +268,7 @@ class Worker {
     this.expected = true;
     const gone = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
-    if (!(await Promise.race([gone.then(() => true), sleep(30_000).then(() => false)]))) {
+    if (!(await Promise.race([gone.then(() => true), sleep(30_000, undefined, { ref: false }).then(() => false)]))) {
       p.kill('SIGKILL');
       await gone;
     }
@@ -308,6 +308,8 @@ class Campaign {
   rows: Row[] = [];
   ciliumConfigBefore = '';
   runNo = 0;
+  /** progress queries still in flight (down() lets them end before it closes the connection) */
+  queries = new Set<Promise<unknown>>();
   constructor(readonly o: Opts) {
     this.rand = seededRandom(o.seed);
   }
@@ -332,6 +334,9 @@ class Campaign {
   }
 
   async down(): Promise<void> {
+    // A query the probe stopped waiting for may still be retrying in the client: closing the connection under it
+    // makes its next try throw "Channel has been shut down" from a timer (an uncaught exception in the test runner).
+    await Promise.race([Promise.allSettled([...this.queries]), sleep(30_000, undefined, { ref: false })]);
     await this.client?.connection.close().catch(() => undefined);
     devServerStop({ stateDir: this.stateDir });
     for (let i = 0; i < 100 && (await portOpen(this.o.port)); i++) await sleep(200); // gone before the next campaign starts
@@ -446,7 +451,10 @@ class Campaign {
     // The probe: where the run is, the Service count at each step, and the fault's trigger.
     while (!ended) {
       const st = await runState(this.client, workflowId);
-      const progress = await Promise.race([handle.query(progressQuery).catch(() => undefined), sleep(2000).then(() => undefined)]);
+      const query = handle.query(progressQuery).catch(() => undefined);
+      this.queries.add(query);
+      void query.finally(() => this.queries.delete(query));
+      const progress = await Promise.race([query, sleep(2000, undefined, { ref: false }).then(() => undefined)]);
       if (st && !st.done) {
         const here = describeState(st, progress);
         const m = st.activities.find((a) => a.type === 'measure' && a.input?.step);
@@ -742,7 +750,8 @@ function cancelSpec(c: Campaign, phase: string): RunSpec {
     async onProbe(x) {
       if (done || !CANCEL_AT[phase](x)) return;
       done = true;
-      await sleep(c.int(0, 800));
+      // The Cilium phases' activities last well under a second on the lab (asking an agent): cancel at once.
+      await sleep(CILIUM_ONLY.includes(phase) ? 0 : c.int(0, 800));
       x.where.push(x.here.label);
       await x.handle.cancel();
     },

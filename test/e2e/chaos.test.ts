@@ -1,8 +1,9 @@
 /**
  * The short subset of the fault campaign (bench/chaos.ts) that `npm test`
  * runs: a worker SIGKILLed during a tool run, the fault proxy between worker
- * and apiserver at a low rate, and a cancel while RPS is measured. Real lab,
- * a dev server of its own with its database file, real `netbench worker`
+ * and apiserver at a low rate, and a cancel while RPS is measured; on a real
+ * Cilium lab, a cancel while a CiliumNetworkPolicy exists. Real labs, each
+ * campaign with a dev server of its own with its database file, real `netbench worker`
  * processes. The whole campaign: `npx tsx bench/chaos.ts` (bench/README.md).
  */
 import { describe, it } from 'node:test';
@@ -44,5 +45,30 @@ describe('the fault campaign, short subset (bench/chaos.ts)', () => {
     assert.equal(cancel.outcome, 'cancelled');
     assert.match(cancel.where, /^tool: .*\(rps\)/);
     assert.equal(cancel.leftovers, 'nothing (report written)', 'no namespace, dummy Service, policy, tool process or cilium-config change; report.md written');
+  });
+
+  it('on a real Cilium lab, a cancel while a CiliumNetworkPolicy exists leaves no policy, namespace or cilium-config change and writes its report', async () => {
+    const seed = Number(process.env.CHAOS_SEED ?? 10);
+    const rows = await runCampaign({
+      seed,
+      only: ['cancel'],
+      kills: 0,
+      killsPerRun: 1,
+      rate: 0,
+      outageSec: 0,
+      steps: [60],
+      cancelPhases: ['networkpolicy'],
+      datapath: 'cilium-native',
+      probeMs: 50,
+      port: 7496,
+      lab: 'chaos-tc',
+      keepLab: false,
+      env: { NETBENCH_SKIP: 'throughput,rps,latency,metrics' },
+    });
+    console.log(`chaos subset on Cilium, seed ${seed}:\n${markdownTable(rows)}`);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].outcome, 'cancelled');
+    assert.match(rows[0].where, /^networkpolicy: policyVerdict \(l3l4 policy applied\)/);
+    assert.equal(rows[0].leftovers, 'nothing (report written)');
   });
 });
