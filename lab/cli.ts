@@ -2,7 +2,7 @@
  * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables] [--datapath kube-proxy|cilium-native|cilium-overlay] [--network shared|pods]
  * npx tsx lab/cli.ts down [--name NAME]
  * npx tsx lab/cli.ts status [--name NAME] [--json]
- * npx tsx lab/cli.ts shape --rate 500mbit|--off [--name NAME]
+ * npx tsx lab/cli.ts shape --rate 500mbit|--off [--link NODE] [--name NAME]
  * (also `netbench lab ...`, through labMain)
  */
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { labDown, labShape, labStatus, labUp, type ProxyMode } from './lab';
 import { shapeRateBits } from './netns';
 import { DATAPATH_NAMES, NETWORK_NAMES, type DatapathName, type LabNetwork } from './config';
 
-const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--proxy-mode iptables|nftables] [--datapath ${DATAPATH_NAMES.join('|')}] [--network ${NETWORK_NAMES.join('|')}] [--json]
+const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--link NODE] [--proxy-mode iptables|nftables] [--datapath ${DATAPATH_NAMES.join('|')}] [--network ${NETWORK_NAMES.join('|')}] [--json]
 
   up          start the lab (again: checks and repairs it)
   down        stop every lab process, remove its network namespace and files
@@ -19,6 +19,8 @@ const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--proxy
   kubeconfig  print the lab's kubeconfig path
   shape       --rate 500mbit: cap the lab datapath's bandwidth (tbf on its loopback), to rehearse
               a regression; --off lifts the cap. Units bit|kbit|mbit|gbit, at least 1mbit.
+              --network pods: caps each node's link to the lab bridge both ways (tbf on the
+              node's eth0 and on its bridge port); --link worker-1 caps that node's only.
 
   --datapath  kube-proxy (default; --proxy-mode picks iptables or nftables);
               cilium-native, cilium-overlay: a REAL cilium-agent and operator (v1.19.4, from
@@ -50,6 +52,7 @@ async function dispatch(argv: string[]): Promise<number> {
       network: { type: 'string' },
       json: { type: 'boolean', default: false },
       rate: { type: 'string' },
+      link: { type: 'string' },
       off: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -142,7 +145,7 @@ async function dispatch(argv: string[]): Promise<number> {
           return 2;
         }
       }
-      const now = await labShape({ name, rate: values.off ? undefined : values.rate });
+      const now = await labShape({ name, rate: values.off ? undefined : values.rate, link: values.link });
       console.log(now ? `lab datapath capped at ${now} (netbench lab shape --off lifts it)` : 'lab datapath not capped');
       return 0;
     }

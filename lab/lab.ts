@@ -39,7 +39,7 @@ import { CiliumDatapath, teardownCilium } from './datapath/cilium';
 import type { DatapathContext, LabDatapath } from './datapath/types';
 import { kwokctlCreate, kwokctlDelete, writeKwokctlConfig } from './kwokctl';
 import { commOf, deleteNetns, ensureNetns, loopbackShape, netnsExists, netnsPids, shapeLoopback } from './netns';
-import { ensureLabBridge, ensureNodeNetwork, labChildNetns, netPaths } from './pod-network';
+import { ensureLabBridge, ensureNodeNetwork, labChildNetns, netPaths, nodeLinkShape, shapeNodeLink } from './pod-network';
 import { patchKwokctlForPods, writeExecShim } from './exec-shim';
 import { checkPrerequisites, type ResolvedBins } from './prereq';
 import { daemonState, knownDaemons, processArgv0, startDaemon, stopDaemon, stopPid, type DaemonState } from './procs';
@@ -107,7 +107,7 @@ export interface LabStatus {
   processes: DaemonState[];
   /** Processes in the namespace that no pid file accounts for (e.g. a tool still running after its exec ended). */
   strayPids: { pid: number; comm: string }[];
-  /** The bandwidth cap `lab shape` put on the datapath ("500Mbit"), or null. */
+  /** The bandwidth cap `lab shape` put on the datapath ("500Mbit"), or null; on the pods network, per node link ("worker-1=500Mbit"). */
   shape: string | null;
 }
 
@@ -463,7 +463,7 @@ export async function labStatus(opts: Pick<LabOptions, 'name'> = {}): Promise<La
     childNetns,
     processes,
     strayPids,
-    shape: hasNetns ? await loopbackShape(p.netns) : null,
+    shape: !hasNetns ? null : saved?.network === 'pods' ? await nodeLinkShapes(p) : await loopbackShape(p.netns),
   };
 }
 
@@ -472,12 +472,27 @@ export async function labStatus(opts: Pick<LabOptions, 'name'> = {}): Promise<La
  * namespace's loopback, which every lab flow crosses), or lift the cap with
  * rate undefined. For rehearsing a regression: the next run measures less.
  */
-export async function labShape(opts: Pick<LabOptions, 'name'> & { rate?: string }): Promise<string | null> {
+export async function labShape(opts: Pick<LabOptions, 'name'> & { rate?: string; link?: string }): Promise<string | null> {
   const p = labPaths(opts.name ?? 'lab');
   if (!existsSync(p.stateDir)) throw new Error(`lab "${p.name}" is not up (netbench lab up${opts.name ? ` --name ${opts.name}` : ''})`);
   if (readState(p)?.network === 'pods') {
-    throw new Error(`lab "${p.name}" runs --network pods, whose flows do not cross the lab namespace's loopback; shaping its node and pod links is still to do (issue 8 item 5)`);
+    // Each node's link to the "VPC" (both ways): one node's with --link, else all.
+    const nodes = labNodes().map((n) => n.name);
+    if (opts.link !== undefined && !nodes.includes(opts.link)) throw new Error(`--link must be a node of the lab (${nodes.join(', ')}), not "${opts.link}"`);
+    for (const node of opts.link ? [opts.link] : nodes) await shapeNodeLink(p, node, opts.rate);
+    return nodeLinkShapes(p);
   }
+  if (opts.link !== undefined) throw new Error(`--link needs a lab made with --network pods; lab "${p.name}" shares one namespace (every flow crosses its loopback)`);
   await shapeLoopback(p.netns, opts.rate);
   return loopbackShape(p.netns);
+}
+
+/** "worker-1=500Mbit worker-2=500Mbit", the capped node links only; null when none is. */
+async function nodeLinkShapes(p: LabPaths): Promise<string | null> {
+  const caps: string[] = [];
+  for (const n of labNodes()) {
+    const cap = await nodeLinkShape(p, n.name);
+    if (cap) caps.push(`${n.name}=${cap}`);
+  }
+  return caps.length ? caps.join(' ') : null;
 }

@@ -78,21 +78,31 @@ export function shapeRateBits(rate: string): number {
  * run under a cap measures less throughput than the run before it.
  */
 export async function shapeLoopback(netns: string, rate: string | undefined): Promise<void> {
+  await shapeDevice(netns, 'lo', rate);
+}
+
+/** A token-bucket cap on a device's egress (rate undefined: none). */
+export async function shapeDevice(netns: string, dev: string, rate: string | undefined): Promise<void> {
   if (!(await netnsExists(netns))) throw new Error(`network namespace ${netns} does not exist (is the lab up?)`);
   if (rate === undefined) {
-    await run(['ip', 'netns', 'exec', netns, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root'], { allowFailure: true });
+    await run(['ip', 'netns', 'exec', netns, 'tc', 'qdisc', 'del', 'dev', dev, 'root'], { allowFailure: true });
     return;
   }
   const bits = shapeRateBits(rate);
   // The bucket must hold at least one loopback packet (MTU 65,536) and ~10 ms at the rate.
   const burstBytes = Math.max(256 * 1024, Math.ceil(bits / 8 / 100));
-  await run(['ip', 'netns', 'exec', netns, 'tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'tbf', 'rate', rate, 'burst', String(burstBytes), 'latency', '50ms']);
+  await run(['ip', 'netns', 'exec', netns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'tbf', 'rate', rate, 'burst', String(burstBytes), 'latency', '50ms']);
 }
 
 /** The namespace's current loopback cap ("500Mbit"), or null when there is none. */
 export async function loopbackShape(netns: string): Promise<string | null> {
+  return deviceShape(netns, 'lo');
+}
+
+/** A device's current tbf cap ("500Mbit"), or null. */
+export async function deviceShape(netns: string, dev: string): Promise<string | null> {
   if (!(await netnsExists(netns))) return null;
-  const { stdout } = await run(['ip', 'netns', 'exec', netns, 'tc', 'qdisc', 'show', 'dev', 'lo'], { allowFailure: true });
+  const { stdout } = await run(['ip', 'netns', 'exec', netns, 'tc', 'qdisc', 'show', 'dev', dev], { allowFailure: true });
   const m = /qdisc tbf \S+ root .*?\brate (\S+)/.exec(stdout);
   return m ? m[1]! : null;
 }

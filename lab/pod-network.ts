@@ -26,7 +26,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, SERVICE_CIDR, type LabNode, type LabPaths } from './config';
-import { netnsExists } from './netns';
+import { deviceShape, netnsExists, shapeDevice } from './netns';
 import { run } from './run';
 
 /** The bridge in the lab namespace that the nodes' eth0 are ports of. */
@@ -171,6 +171,21 @@ export async function ensureNodeNetwork(p: LabPaths, nodes: LabNode[], kubeletPo
     ]);
     markReady(p, ns, true);
   }
+}
+
+/**
+ * `lab shape` on the pods network: cap a node's link to the "VPC" both ways
+ * (tbf on the node's eth0, its egress, and on its bridge port in the lab
+ * namespace, its ingress), or lift the cap (rate undefined).
+ */
+export async function shapeNodeLink(p: LabPaths, node: string, rate: string | undefined): Promise<void> {
+  await shapeDevice(nodeNetns(p, node), 'eth0', rate);
+  await shapeDevice(p.netns, node, rate);
+}
+
+/** The cap on a node's link ("500Mbit"), or null. */
+export async function nodeLinkShape(p: LabPaths, node: string): Promise<string | null> {
+  return deviceShape(nodeNetns(p, node), 'eth0');
 }
 
 export interface Sandbox {

@@ -15,7 +15,7 @@ import { fortioServerArgs } from '../../src/tools/fortio';
 import { iperf3ServerArgs } from '../../src/tools/iperf3';
 import { waitFor } from '../../lab/cluster';
 import { labPaths } from '../../lab/config';
-import { labDown, labStatus, labUp, type LabInfo } from '../../lab/lab';
+import { labDown, labShape, labStatus, labUp, type LabInfo } from '../../lab/lab';
 import { processArgv0 } from '../../lab/procs';
 import { createPinnedPod, ensureNamespace, waitPodReady } from '../support/lab';
 
@@ -216,6 +216,23 @@ describe('lab --network pods', { timeout: 600_000 }, () => {
       const actual = rssKiB(node);
       assert.ok(Math.abs(reported - actual) / actual < 0.2, `${pod.metadata!.name} on ${node}: reported ${reported} KiB, that node's kube-proxy has ${actual} KiB`);
     }
+  });
+
+  it('caps one node\'s link with `lab shape --link` (both ways), and lifts it', async () => {
+    const iperf = async (reverse: boolean) => {
+      const out = await exec('client', ['iperf3', '-c', ips['iperf-server']!, '-p', '5201', '-t', '1', '-J', ...(reverse ? ['-R'] : [])], 60_000);
+      return JSON.parse(out.stdout).end.sum_received.bits_per_second as number;
+    };
+    const server = info.nodes[0]!.name;
+    assert.equal(await labShape({ name: LAB, rate: '200mbit', link: server }), `${server}=200Mbit`);
+    assert.equal((await labStatus({ name: LAB })).shape, `${server}=200Mbit`);
+    const up = await iperf(false);
+    const down = await iperf(true);
+    console.error(`[pods] ${server}'s link capped at 200mbit: client -> server ${(up / 1e6).toFixed(0)} Mbit/s, server -> client ${(down / 1e6).toFixed(0)} Mbit/s`);
+    for (const bps of [up, down]) assert.ok(bps > 100e6 && bps < 220e6, `${bps} bit/s under a 200mbit cap`);
+    await assert.rejects(labShape({ name: LAB, rate: '200mbit', link: 'worker-9' }), /--link must be a node of the lab/);
+    assert.equal(await labShape({ name: LAB, link: server }), null);
+    assert.ok((await iperf(false)) > 1e9, 'the cap is gone');
   });
 
   it('removes a deleted pod\'s namespace and stops its server', async () => {
