@@ -244,6 +244,29 @@ describe('lab --network pods', { timeout: 600_000 }, () => {
     await waitFor(`iperf3 server ${pid} stopped`, 10_000, async () => processArgv0(pid) === null);
   });
 
+  it('is idempotent, and a restarted pod network controller catches up with pods deleted while it was down', async () => {
+    const before = await labStatus({ name: LAB });
+    const again = await labUp({ name: LAB });
+    assert.equal(again.network, 'pods', 'the lab keeps its network without --network');
+    const afterUp = await labStatus({ name: LAB });
+    assert.deepEqual(afterUp.processes.map((p) => [p.id, p.pid]), before.processes.map((p) => [p.id, p.pid]), 'a second lab up keeps every process');
+    await assert.rejects(labUp({ name: LAB, network: 'shared' }), /runs the pods network; run `lab down/);
+    // The controller dies; a pod goes meanwhile; `lab up` restarts the controller, which removes what is left of it.
+    await createPinnedPod(core, { namespace: NS, name: 'doomed', node: info.nodes[2]!.name });
+    await waitPodReady(core, NS, 'doomed');
+    const ns = `${info.netns}.${NS}.doomed`;
+    await waitFor(`namespace ${ns}`, 10_000, async () => netnsList().includes(ns));
+    const controller = afterUp.processes.find((p) => p.id === 'pod-network')!;
+    process.kill(controller.pid!, 'SIGKILL');
+    await waitFor('the controller gone', 5_000, async () => processArgv0(controller.pid!) === null);
+    await core.deleteNamespacedPod({ namespace: NS, name: 'doomed', gracePeriodSeconds: 0 });
+    await waitFor('pod doomed deleted', 10_000, async () => !(await core.listNamespacedPod({ namespace: NS })).items.some((p) => p.metadata?.name === 'doomed'));
+    assert.ok(netnsList().includes(ns), 'nobody removed it while the controller was down');
+    await labUp({ name: LAB });
+    await waitFor(`namespace ${ns} removed by the restarted controller`, 15_000, async () => !netnsList().includes(ns));
+    assert.match((await exec('client', ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout, new RegExp(`inet ${ips.client!.replaceAll('.', '\\.')}/32`), 'the other pods are as they were');
+  });
+
   it('`lab down` leaves no namespace, device, route or process behind', async () => {
     const st = await labStatus({ name: LAB });
     assert.equal(st.network, 'pods');
