@@ -107,7 +107,7 @@ export interface LabStatus {
   processes: DaemonState[];
   /** Processes in the namespace that no pid file accounts for (e.g. a tool still running after its exec ended). */
   strayPids: { pid: number; comm: string }[];
-  /** The bandwidth cap `lab shape` put on the datapath ("500Mbit"), or null; on the pods network, per node link ("worker-1=500Mbit"). */
+  /** The bandwidth cap `lab shape` put on the datapath ("500Mbit"), or null; on the pods network, on which node links ("500Mbit on worker-1"). */
   shape: string | null;
 }
 
@@ -487,12 +487,12 @@ export async function labShape(opts: Pick<LabOptions, 'name'> & { rate?: string;
   return loopbackShape(p.netns);
 }
 
-/** "worker-1=500Mbit worker-2=500Mbit", the capped node links only; null when none is. */
+/** "500Mbit on worker-1, worker-2" (by rate, "; " between rates): the capped node links only; null when none is. */
 async function nodeLinkShapes(p: LabPaths): Promise<string | null> {
-  const caps: string[] = [];
+  const byRate = new Map<string, string[]>();
   for (const n of labNodes()) {
     const cap = await nodeLinkShape(p, n.name);
-    if (cap) caps.push(`${n.name}=${cap}`);
+    if (cap) byRate.set(cap, [...(byRate.get(cap) ?? []), n.name]);
   }
-  return caps.length ? caps.join(' ') : null;
+  return byRate.size ? [...byRate].map(([rate, nodes]) => `${rate} on ${nodes.join(', ')}`).join('; ') : null;
 }

@@ -224,8 +224,8 @@ describe('lab --network pods', { timeout: 600_000 }, () => {
       return JSON.parse(out.stdout).end.sum_received.bits_per_second as number;
     };
     const server = info.nodes[0]!.name;
-    assert.equal(await labShape({ name: LAB, rate: '200mbit', link: server }), `${server}=200Mbit`);
-    assert.equal((await labStatus({ name: LAB })).shape, `${server}=200Mbit`);
+    assert.equal(await labShape({ name: LAB, rate: '200mbit', link: server }), `200Mbit on ${server}`);
+    assert.equal((await labStatus({ name: LAB })).shape, `200Mbit on ${server}`);
     const up = await iperf(false);
     const down = await iperf(true);
     console.error(`[pods] ${server}'s link capped at 200mbit: client -> server ${(up / 1e6).toFixed(0)} Mbit/s, server -> client ${(down / 1e6).toFixed(0)} Mbit/s`);
