@@ -198,6 +198,10 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
   const started = Date.now();
   const p = labPaths(opts.name ?? 'lab');
   const say = (msg: string) => opts.onProgress?.(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+  if (opts.network === 'pods' && opts.datapath !== undefined && opts.datapath !== 'kube-proxy') {
+    // Before anything is made (the saved state is checked again below, for a lab that exists).
+    throw new Error(`--network pods works with the kube-proxy datapath only for now (issue 8: Cilium on the pod network is still to do), not ${opts.datapath}`);
+  }
   const bins = checkPrerequisites();
   const unlock = lock(p);
   try {
