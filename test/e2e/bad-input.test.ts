@@ -16,7 +16,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -25,20 +24,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { benchmarkRun } from '../../src/workflows/benchmark';
 import { main } from '../../src/client';
 import { repoRoot } from '../support/binaries';
+import { sentinel } from '../support/sentinel';
 import { startTemporal } from '../support/temporal';
 import { stubActivities } from '../support/stub-activities';
 import { testOptions, workflowBundle } from '../support/workflows';
 
-/** A loopback listener that counts who connects (and hangs up on them). */
-async function sentinel(): Promise<{ port: number; connections: () => number; close: () => void }> {
-  let n = 0;
-  const server = net.createServer((s) => {
-    n++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, connections: () => n, close: () => server.close() };
-}
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {

@@ -10,22 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { COMMANDS, main, mainHelp } from '../../src/client';
 import { repoRoot } from '../support/binaries';
+import { sentinel } from '../support/sentinel';
 
-/** A loopback listener that counts who connects (and hangs up on them). */
-async function sentinel(): Promise<{ port: number; connections: () => number; close: () => void }> {
-  let n = 0;
-  const server = net.createServer((s) => {
-    n++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, connections: () => n, close: () => server.close() };
-}
 
 /** The dispatcher in this process, in `cwd`, with `env`; stdout and stderr captured apart. */
 async function inProcess(args: string[], env: Record<string, string>, cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
