@@ -27,10 +27,11 @@
  * An argv[0] given as an absolute path (`/usr/sbin/ip`) bypasses the shim and
  * runs in the lab namespace.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, constants, accessSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, constants, accessSync } from 'node:fs';
 import path from 'node:path';
 import type { LabPaths } from './config';
 import { writeFileIfChanged } from './files';
+import { readKwokctlDocs, setKwokControllerPath, writeKwokctlDocs } from './kwokctl';
 import { netPaths } from './pod-network';
 
 export const POD_NETNS_ENV = 'NETBENCH_POD_NETNS';
@@ -122,23 +123,15 @@ export function writeExecShim(p: LabPaths, originalPath: string, waitSec = 30): 
  * rule marked, no ClusterPortForward to 127.0.0.1.
  */
 export function patchKwokctlForPods(file: string, p: LabPaths, originalPath: string): void {
-  const docs = readFileSync(file, 'utf8')
-    .split(/\n---\n/)
-    .filter((d) => d.trim())
-    .map((d) => JSON.parse(d) as Record<string, any>);
-  const exec = docs.find((d) => d.kind === 'ClusterExec');
-  const kwokctl = docs.find((d) => d.kind === 'KwokctlConfiguration');
-  if (!exec || !kwokctl) throw new Error(`${file}: no ClusterExec or KwokctlConfiguration document to extend`);
+  const { docs, exec, kwokctl } = readKwokctlDocs(file);
   // Per-pod rules, made by lab/pod-network-controller.ts as pods come and go.
   kwokctl.options.enableCRDs = ['Exec', 'PortForward'];
-  const patches = ((kwokctl.componentsPatches ?? []) as { name: string }[]).filter((c) => c.name !== 'kwok-controller');
-  patches.push({ name: 'kwok-controller', extraEnvs: [{ name: 'PATH', value: `${netPaths(p).shim}:${originalPath}` }] } as { name: string });
-  kwokctl.componentsPatches = patches;
+  setKwokControllerPath(kwokctl, `${netPaths(p).shim}:${originalPath}`);
   for (const e of exec.spec.execs as { local?: { envs?: { name: string; value: string }[] } }[]) {
     if (!e.local) continue;
     e.local.envs = [...(e.local.envs ?? []).filter((v) => v.name !== NETWORK_ENV), { name: NETWORK_ENV, value: 'pods' }];
   }
   // port-forward goes to the pod's own IP (its PortForward object), not to a stand-in on 127.0.0.1.
   const kept = docs.filter((d) => d.kind !== 'ClusterPortForward');
-  writeFileIfChanged(file, kept.map((d) => JSON.stringify(d, null, 2)).join('\n---\n') + '\n');
+  writeKwokctlDocs(file, kept);
 }

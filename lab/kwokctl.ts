@@ -13,7 +13,7 @@
  * manifest is a local kustomize directory, and `--dry-run` of the same
  * command prints only local copies (see lab/README.md).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONTROL_PLANE_IP, SERVICE_CIDR, TOOL_PORTS, type LabPaths } from './config';
 import { run, runInNetns, type RunResult } from './run';
@@ -111,6 +111,30 @@ function writeMetricsServerManifest(p: LabPaths): string {
     ]),
   );
   return dir;
+}
+
+/** The lab's kwokctl config file as its documents, with the two that a datapath or the pod network extends. */
+export function readKwokctlDocs(file: string): { docs: Record<string, any>[]; exec: Record<string, any>; kwokctl: Record<string, any> } {
+  const docs = readFileSync(file, 'utf8')
+    .split(/\n---\n/)
+    .filter((d) => d.trim())
+    .map((d) => JSON.parse(d) as Record<string, any>);
+  const exec = docs.find((d) => d.kind === 'ClusterExec');
+  const kwokctl = docs.find((d) => d.kind === 'KwokctlConfiguration');
+  if (!exec || !kwokctl) throw new Error(`${file}: no ClusterExec or KwokctlConfiguration document to extend`);
+  return { docs, exec, kwokctl };
+}
+
+/** Write the documents back (only if they changed: kwokctl is not restarted for nothing). */
+export function writeKwokctlDocs(file: string, docs: Record<string, any>[]): void {
+  writeFileIfChanged(file, docs.map((d) => JSON.stringify(d, null, 2)).join('\n---\n') + '\n');
+}
+
+/** kwok-controller's PATH (it resolves every exec's argv[0] with its own PATH). */
+export function setKwokControllerPath(kwokctl: Record<string, any>, value: string): void {
+  const patches = ((kwokctl.componentsPatches ?? []) as { name: string }[]).filter((c) => c.name !== 'kwok-controller');
+  patches.push({ name: 'kwok-controller', extraEnvs: [{ name: 'PATH', value }] } as { name: string });
+  kwokctl.componentsPatches = patches;
 }
 
 export function writeKwokctlConfig(p: LabPaths, s: KwokctlSettings): string {

@@ -59,6 +59,7 @@ import {
 import { POD_CIDR, netbenchCache, type LabPaths } from '../config';
 import { isStatus, waitFor } from '../cluster';
 import { writeFileIfChanged } from '../files';
+import { readKwokctlDocs, setKwokControllerPath, writeKwokctlDocs } from '../kwokctl';
 import { netnsPids } from '../netns';
 import { daemonState, startDaemon, stopDaemon, tailOf, logFile, type DaemonSpec } from '../procs';
 import { run, runInNetns } from '../run';
@@ -281,21 +282,13 @@ export class CiliumDatapath implements LabDatapath {
 
   patchKwokctlConfig(file: string, p: LabPaths): void {
     const cp = ciliumPaths(p);
-    const docs = readFileSync(file, 'utf8')
-      .split(/\n---\n/)
-      .filter((d) => d.trim())
-      .map((d) => JSON.parse(d) as Record<string, any>);
-    const exec = docs.find((d) => d.kind === 'ClusterExec');
-    const kwokctl = docs.find((d) => d.kind === 'KwokctlConfiguration');
-    if (!exec || !kwokctl) throw new Error(`${file}: no ClusterExec or KwokctlConfiguration document to extend`);
+    const { docs, exec, kwokctl } = readKwokctlDocs(file);
     const catchAll = (exec.spec.execs as { containers?: string[]; local?: { workDir?: string } }[]).find((e) => !e.containers?.length);
     exec.spec.execs = [
       ...exec.spec.execs.filter((e: { containers?: string[] }) => !e.containers?.includes(AGENT_CONTAINER)),
       { containers: [AGENT_CONTAINER], local: { workDir: catchAll?.local?.workDir ?? p.execDir, envs: [{ name: PIDFILE_ENV, value: cp.agentPid }] } },
     ];
-    const patches = ((kwokctl.componentsPatches ?? []) as { name: string }[]).filter((c) => c.name !== 'kwok-controller');
-    patches.push({ name: 'kwok-controller', extraEnvs: [{ name: 'PATH', value: `${cp.execBin}:${process.env.PATH ?? '/usr/bin:/bin'}` }] } as { name: string });
-    kwokctl.componentsPatches = patches;
+    setKwokControllerPath(kwokctl, `${cp.execBin}:${process.env.PATH ?? '/usr/bin:/bin'}`);
     // `kubectl logs` of the cilium-agent and cilium-operator pods: the real processes' logs, as a kubelet serves them.
     const logs = {
       kind: 'ClusterLogs',
@@ -310,7 +303,7 @@ export class CiliumDatapath implements LabDatapath {
       },
     };
     const out = [...docs.filter((d) => !(d.kind === 'ClusterLogs' && d.metadata?.name === logs.metadata.name)), logs];
-    writeFileIfChanged(file, out.map((d) => JSON.stringify(d, null, 2)).join('\n---\n') + '\n');
+    writeKwokctlDocs(file, out);
   }
 
   async applyObjects(ctx: DatapathContext): Promise<void> {
