@@ -26,8 +26,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, SERVICE_CIDR, type LabNode, type LabPaths } from './config';
-import { deviceShape, netnsExists, shapeDevice } from './netns';
-import { run } from './run';
+import { deleteNetns, deviceShape, ensureNetns, netnsExists, shapeDevice } from './netns';
+import { run, runInNetns } from './run';
 
 /** The bridge in the lab namespace that the nodes' eth0 are ports of. */
 export const LAB_BRIDGE = 'br0';
@@ -97,28 +97,23 @@ export async function labChildNetns(p: LabPaths): Promise<string[]> {
     .filter((n) => n.startsWith(`${p.netns}.`));
 }
 
-async function ensureNs(netns: string): Promise<void> {
-  if (!(await netnsExists(netns))) await run(['ip', 'netns', 'add', netns]);
-  await run(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
-}
-
 async function linkExists(netns: string, dev: string): Promise<boolean> {
   const { stdout } = await run(['ip', '-n', netns, '-o', 'link', 'show', 'dev', dev], { allowFailure: true });
   return stdout.trim() !== '';
 }
 
 async function sysctl(netns: string, key: string, value: string): Promise<void> {
-  await run(['ip', 'netns', 'exec', netns, 'sysctl', '-qw', `${key}=${value}`]);
+  await runInNetns(netns, ['sysctl', '-qw', `${key}=${value}`]);
 }
 
 /** An iptables rule in a namespace, added once (checked with -C first). */
 async function ensureIptablesRule(netns: string, table: string, chain: string, rule: string[]): Promise<void> {
-  const ipt = (op: string) => ['ip', 'netns', 'exec', netns, 'iptables', '-w', '-t', table, op, chain, ...rule];
-  const present = await run(ipt('-C')).then(
+  const ipt = (op: string) => ['iptables', '-w', '-t', table, op, chain, ...rule];
+  const present = await runInNetns(netns, ipt('-C')).then(
     () => true,
     () => false,
   );
-  if (!present) await run(ipt('-A'));
+  if (!present) await runInNetns(netns, ipt('-A'));
 }
 
 /**
@@ -145,7 +140,7 @@ export async function ensureNodeNetwork(p: LabPaths, nodes: LabNode[], kubeletPo
   const prefix = NODE_NET.split('/')[1];
   for (const n of nodes) {
     const ns = nodeNetns(p, n.name);
-    await ensureNs(ns);
+    await ensureNetns(ns, 'pods');
     if (!(await linkExists(ns, 'eth0'))) {
       await run(['ip', '-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', n.name, 'netns', p.netns]);
     }
@@ -202,7 +197,7 @@ export interface Sandbox {
 /** A pod's namespace with eth0 = its end of a veth pair into the node's namespace; idempotent. */
 export async function ensurePodSandbox(p: LabPaths, node: LabNode, sb: Sandbox): Promise<void> {
   const nodeNs = nodeNetns(p, node.name);
-  await ensureNs(sb.netns);
+  await ensureNetns(sb.netns, 'pods');
   if (!(await linkExists(sb.netns, 'eth0'))) {
     // Made in the node's namespace, its peer put straight into the pod's: never in the root namespace.
     if (await linkExists(nodeNs, sb.veth)) await run(['ip', '-n', nodeNs, 'link', 'del', sb.veth]);
@@ -222,7 +217,7 @@ export async function ensurePodSandbox(p: LabPaths, node: LabNode, sb: Sandbox):
 export async function deletePodSandbox(p: LabPaths, sb: Pick<Sandbox, 'netns' | 'node' | 'ip' | 'veth'>): Promise<void> {
   markReady(p, sb.netns, false);
   markPending(p, sb.netns, false);
-  if (await netnsExists(sb.netns)) await run(['ip', 'netns', 'del', sb.netns]);
+  await deleteNetns(sb.netns);
   const nodeNs = nodeNetns(p, sb.node);
   if (await netnsExists(nodeNs)) {
     // The veth's deletion took its route; a route to the IP via another pod's veth (IP reused) stays.
