@@ -385,21 +385,15 @@ export async function labDown(opts: Pick<LabOptions, 'name' | 'onProgress'> = {}
     }
     // Anything still inside the namespace is ours (the namespace is the lab's):
     // e.g. a tool an exec started whose stream was closed.
-    for (const pid of await netnsPids(p.netns)) {
-      const argv0 = processArgv0(pid);
-      if (argv0 === null) continue;
-      stopped.push(`${commOf(pid)}(${pid})`);
-      await stopPid(pid, argv0, 2_000);
-    }
-    // `--network pods`: the pods' and nodes' namespaces (a process an exec left there first).
-    for (const ns of await labChildNetns(p)) {
+    // `--network pods`: the pods' and nodes' namespaces too, each removed once emptied.
+    for (const ns of [p.netns, ...(await labChildNetns(p))]) {
       for (const pid of await netnsPids(ns)) {
         const argv0 = processArgv0(pid);
         if (argv0 === null) continue;
         stopped.push(`${commOf(pid)}(${pid})`);
         await stopPid(pid, argv0, 2_000);
       }
-      await deleteNetns(ns);
+      if (ns !== p.netns) await deleteNetns(ns);
     }
     // A real Cilium's cgroup, mount point and machine-wide sysctls (its bpffs went with its mount namespace).
     const cilium = await teardownCilium(p);
