@@ -18,7 +18,7 @@ import { baselineNotMeasured, hubbleNotMeasured, missingEndpoints, policyNotMeas
 import type { ClusterFacts, Measurement, PhaseRecord, RunResults } from '../domain/results';
 import { AdoptedWork } from '../domain/resume';
 import { scenarioById, scenarioLabel, WARMUP, type Scenario, type Targets } from '../domain/scenarios';
-import { clusterActivities, failureReason, formatFigure, longActivities, measureOnce, pause, settle, type MeasureContext } from './common';
+import { clusterActivities, failureReason, formatFigure, longActivities, measuredNow, measureOnce, pause, settle, type MeasureContext } from './common';
 import { LbMapApproval } from './lbmap';
 import { isPhase, RunProgress } from './progress';
 import { regressionCheck } from './regression';
@@ -113,11 +113,6 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
 
   // ---- the steps ---------------------------------------------------------------------------------
 
-  /** A catalogue row added after a release (its `since` patch id) is measured only by runs that did not start before it. */
-  function measures(s: Scenario): boolean {
-    return !s.since || patched(s.since);
-  }
-
   function runs(phase: PhaseName): boolean {
     return plan?.phases.find((p) => p.phase === phase)?.run ?? false;
   }
@@ -178,7 +173,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
   }
 
   function planRun(facts: ClusterFacts): Plan {
-    const p = buildPlan(o, facts.clusterType, measures);
+    const p = buildPlan(o, facts.clusterType, measuredNow);
     progress.state.total = p.totalUnits;
     progress.state.phasesLeft = p.phases.filter((x) => x.run).map((x) => x.phase);
     for (const x of p.phases.filter((y) => !y.run)) phaseRecord(x.phase, 'skipped', x.reason);
@@ -214,7 +209,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
 
   /** Every (scenario, round) of a phase. */
   function roundsOfPhase(phase: PhaseName) {
-    return scenariosOf(phase).filter(measures).flatMap((s) => Array.from({ length: roundsOf(s, o.rounds) }, (_, i) => ({ scenario: s.id, round: i + 1 })));
+    return scenariosOf(phase).filter(measuredNow).flatMap((s) => Array.from({ length: roundsOf(s, o.rounds) }, (_, i) => ({ scenario: s.id, round: i + 1 })));
   }
 
   /** A phase whose every round an earlier run measured: record those figures, run nothing. */
@@ -247,7 +242,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
             recordFailure(`resource sampling during ${phase}`, failureReason(err));
           })
       : Promise.resolve();
-    for (const s of scenariosOf(phase).filter(measures)) {
+    for (const s of scenariosOf(phase).filter(measuredNow)) {
       for (let r = 1; r <= roundsOf(s, o.rounds); r++) {
         const prior = adopted.take(s.id, r);
         if (prior) {
@@ -342,7 +337,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
           return clusterActivities(`remove the ${kind} CiliumNetworkPolicy`).deletePolicy({ ns: o.ns, kind });
         },
       });
-      const since = new Date(Date.now()).toISOString();
+      const since = new Date().toISOString();
       await clusterActivities(`apply ${title}`).applyPolicy({ ns: o.ns, kind });
       let why: string | undefined;
       if (ask) {
@@ -445,7 +440,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       results.component = { ...comp, failures: [...(results.component?.failures ?? []), ...comp.failures] };
     } catch (err) {
       if (isCancellation(err)) throw err;
-      results.component = { failures: [...(results.component?.failures ?? []), { what: 'component metrics', reason: failureReason(err) }] };
+      recordFailure('component metrics', failureReason(err));
     }
     progress.spent({ tool: (Date.now() - t0) / 1000 }); // sampling and reading the datapath is measuring
     progress.state.done += 1;

@@ -3,7 +3,7 @@
  * activity proxies with the right timeouts/retries, one measurement with
  * its failure recorded (never thrown), and durable pauses with summaries.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, sleep, TimeoutFailure, CancelledFailure, isCancellation } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, sleep, TimeoutFailure, CancelledFailure, isCancellation } from '@temporalio/workflow';
 import type { RunOptions } from '../config';
 import type { Measurement } from '../domain/results';
 import { headlineText, rawFile, scenarioLabel, toolSeconds, type Scenario, type Targets } from '../domain/scenarios';
@@ -16,6 +16,11 @@ import type { Activities } from '../activities';
  * The SDK sends heartbeats at most every 80 % of it (24 s).
  */
 export const HEARTBEAT_TIMEOUT = '30 seconds';
+
+/** Does this run measure the catalogue row? One added after a release (its `since` patch id) only in runs and steps that did not start before it. */
+export function measuredNow(s: Scenario): boolean {
+  return !s.since || patched(s.since);
+}
 
 /** Cluster calls: a transient fault (unreachable, 429, 5xx) is retried with backoff, never fails the run quickly. */
 export function clusterActivities(summary?: string) {

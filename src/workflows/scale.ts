@@ -10,7 +10,7 @@ import type { ClusterType, Convergence, Measurement, ProxyMode, ScaleStepResult 
 import { SCALE_SCENARIOS, scenarioLabel, type Targets } from '../domain/scenarios';
 import { roundsOf } from '../domain/plan';
 import { scaleProgressSignal } from '../shared';
-import { failureReason, formatFigure, longActivities, clusterActivities, measureOnce, pause } from './common';
+import { failureReason, formatFigure, longActivities, clusterActivities, measuredNow, measureOnce, pause } from './common';
 
 export interface ScaleStepInput {
   options: RunOptions;
@@ -109,8 +109,7 @@ export async function serviceScaleStep(input: ScaleStepInput): Promise<ScaleStep
   // 4. Measure: keepalive, short connections, TCP_CRR, TCP_RR (ROUNDS each, ROUND_SLEEP after each).
   const measurements: Measurement[] = [];
   let pauseSeconds = 0;
-  // a row added after a release (its `since` patch id) only in steps that did not start before it
-  for (const s of SCALE_SCENARIOS.filter((x) => !x.since || patched(x.since))) {
+  for (const s of SCALE_SCENARIOS.filter(measuredNow)) {
     for (let r = 1; r <= roundsOf(s, o.rounds); r++) {
       const label = scenarioLabel(s, r, o.rounds, svcCount);
       await report({ scenario: label });
