@@ -56,6 +56,9 @@ export interface Measurement {
   adoptedFrom?: string;
 }
 
+/** A failed measurement: not ok, and not one left out on purpose (`notMeasured` is not a failure). */
+export const isFailure = (m: Measurement): boolean => !m.ok && !m.notMeasured;
+
 export interface Convergence {
   /** what was counted: KUBE-SERVICES rules, nftables service-ips elements, Cilium LB entries, IPVS services */
   metric: 'kube-services-rules' | 'nft-service-ips' | 'lb-entries' | 'ipvs-services' | 'none';

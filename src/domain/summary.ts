@@ -4,7 +4,7 @@
  * fields are additions (per-step convergence, the `netbench` block with
  * failures, skipped phases, trust and confidence intervals).
  */
-import type { Measurement, RunResults, ScaleStepResult } from './results';
+import { isFailure, type Measurement, type RunResults, type ScaleStepResult } from './results';
 import { isMeasurementOf, OVERHEAD_PHASES, SCALE_SCENARIOS, scenariosOf, type OverheadPhase, type Scenario } from './scenarios';
 import { changePct, estimate, mean, pyInt, pyRound } from './stats';
 
@@ -190,7 +190,7 @@ function stepEntry(s: ScaleStepResult, baselines: Map<string, number | undefined
 
 function netbenchBlock(r: RunResults): Obj {
   const failures = [
-    ...r.measurements.filter((m) => !m.ok && !m.notMeasured).map((m) => ({ scenario: m.scenario, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
+    ...r.measurements.filter(isFailure).map((m) => ({ scenario: m.scenario, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
     ...r.scale.steps.flatMap((s) =>
       s.measurements.filter((m) => !m.ok).map((m) => ({ scenario: m.scenario, step: s.svcCount, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
     ),

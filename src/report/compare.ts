@@ -23,7 +23,7 @@
  * words (domain/crossings.ts).
  */
 import { about, allCrossings, crossingText, type Crossing } from '../domain/crossings';
-import type { RunResults } from '../domain/results';
+import { isFailure, type RunResults } from '../domain/results';
 import { GLANCE_AT_SCALE, unitDigits } from '../domain/scenarios';
 import { beyondNoise, changePct, fmtNum } from '../domain/stats';
 import { compareScaleChart } from './charts';
@@ -206,7 +206,7 @@ export function compareRuns(runs: CompareRun[], opts: CompareOptions = {}): Comp
   ];
   const failureCounts = runs.map((r, i) =>
     r.results
-      ? r.results.measurements.filter((m) => !m.ok && !m.notMeasured).length + r.results.scale.steps.reduce((a, s) => a + s.measurements.filter((m) => !m.ok).length, 0) + (r.results.component?.failures.length ?? 0)
+      ? r.results.measurements.filter(isFailure).length + r.results.scale.steps.reduce((a, s) => a + s.measurements.filter((m) => !m.ok).length, 0) + (r.results.component?.failures.length ?? 0)
       : (views[i].netbench?.failures?.length ?? 0),
   );
   const notes: string[] = [

@@ -11,7 +11,7 @@
  */
 import type { PhaseName } from '../config';
 import { referenceSyncSleepSecs } from '../domain/plan';
-import type { Measurement, RunResults } from '../domain/results';
+import { isFailure, type Measurement, type RunResults } from '../domain/results';
 import { timeSplits, type TimeSplit } from '../domain/timeline';
 import { GLANCE_AT_SCALE, isMeasurementOf, overheadPhase, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
@@ -48,7 +48,7 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
   const para = (...lines: string[]) => out.push(lines.join('\n'), '');
   const phase = (p: PhaseName) => results.phases.find((x) => x.phase === p);
   const failedOf = (scenario: string, step?: number) =>
-    allMeasurements(results).filter((m) => isMeasurementOf(m, scenario, step) && !m.ok && !m.notMeasured);
+    allMeasurements(results).filter((m) => isMeasurementOf(m, scenario, step) && isFailure(m));
   const notMeasuredOf = (scenario: string) => results.measurements.find((m) => isMeasurementOf(m, scenario) && m.notMeasured);
 
   /** What a cell shows when the summary has no figure: why. */
@@ -499,7 +499,7 @@ function contextRows(r: RunResults, s: SummaryView): Cell[][] {
 /** Every failed measurement (fixed phases, scale steps) and component collection, with reason and raw file. */
 function failureRows(r: RunResults): Cell[][] {
   const ms = allMeasurements(r)
-    .filter((m) => !m.ok && !m.notMeasured)
+    .filter(isFailure)
     .map((m): Cell[] => [m.scenario, m.step !== undefined ? fmtInt(m.step) : '', m.round, oneLine(m.reason ?? 'no reason recorded'), code(m.file)]);
   const comp = (r.component?.failures ?? []).map((f): Cell[] => [f.what, '', '', oneLine(f.reason), NONE]);
   return [...ms, ...comp];

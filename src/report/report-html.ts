@@ -10,7 +10,7 @@
  * report.html, report.md and benchmark-summary.json agree.
  */
 import type { PhaseName } from '../config';
-import type { Measurement, RunResults } from '../domain/results';
+import { isFailure, type Measurement, type RunResults } from '../domain/results';
 import { timeSplits, type TimeSplit } from '../domain/timeline';
 import { isMeasurementOf, overheadPhase, scenarioById, SCENARIOS, scenariosOf, unitDigits, type Scenario, type Unit } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
@@ -33,7 +33,7 @@ function whyMissing(r: RunResults, p: PhaseName, scenario: string, step?: number
   if (ph?.status === 'skipped') return `skipped: ${oneLine(ph.reason ?? 'no reason recorded', 90)}`;
   const nm = step === undefined ? r.measurements.find((m) => isMeasurementOf(m, scenario) && m.notMeasured) : undefined;
   if (nm) return `not measured: ${oneLine(nm.reason ?? 'no reason recorded')}`;
-  const failed = allMeasurements(r).filter((m) => isMeasurementOf(m, scenario, step) && !m.ok && !m.notMeasured);
+  const failed = allMeasurements(r).filter((m) => isMeasurementOf(m, scenario, step) && isFailure(m));
   if (failed.length) return `failed ${failed.length}×: ${oneLine(failed[failed.length - 1].reason ?? 'no reason recorded', 80)}`;
   if (ph?.status === 'failed' || ph?.status === 'cancelled') return `not measured (phase ${ph.status})`;
   if (!ph) return `not measured (run ${r.status} before this phase)`;
@@ -125,7 +125,7 @@ const ONE_RUN_ROWS = new Set(SCENARIOS.flatMap((s) => [...(s.glance ? [s.id] : [
 
 function glanceSection(r: RunResults, summary: Record<string, unknown>, label: string): string {
   const rows = glanceRows([{ name: label, results: r, summary }], 'largest');
-  const failures = allMeasurements(r).filter((m) => !m.ok && !m.notMeasured).length + (r.component?.failures.length ?? 0);
+  const failures = allMeasurements(r).filter(isFailure).length + (r.component?.failures.length ?? 0);
   const notMeasured = r.measurements.filter((m) => m.notMeasured).length;
   const notDone = r.phases.filter((p) => p.status !== 'done');
   return section(
@@ -400,7 +400,7 @@ function failuresSection(r: RunResults): string {
   };
   const rows: CellIn[][] = [
     ...allMeasurements(r)
-      .filter((m) => !m.ok && !m.notMeasured)
+      .filter(isFailure)
       .map((m): CellIn[] => [title(m), String(m.round), { text: oneLine(m.reason ?? 'no reason recorded'), cls: 'missing' }, m.file]),
     ...(r.component?.failures ?? []).map((f): CellIn[] => [f.what, '', { text: oneLine(f.reason), cls: 'missing' }, NONE]),
   ];
