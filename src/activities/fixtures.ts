@@ -152,7 +152,7 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
         }
       }
       if (problems.length) throw ApplicationFailure.nonRetryable([...new Set(problems)].join('\n'), 'NamespaceRefused');
-      if (unreadable.length && !input.access) throw ApplicationFailure.nonRetryable(`RBAC forbids what this run needs (nothing was changed):\n  - ${unreadable.join('\n  - ')}`, 'AccessDenied');
+      const denied = [...unreadable];
       if (input.access) {
         const needs = accessNeeded({ ...input.access, ns: input.workloads, scaleNamespace: input.services, workloadNamespaceIsUsers: owners[input.workloads] === 'user' });
         const answers = await Promise.all(
@@ -163,14 +163,14 @@ export function makeFixtureActivities(deps: { kubeConfig: KubeConfig; kube?: Pic
             return { n, allowed: r.status?.allowed === true };
           }),
         );
-        const denied = [...unreadable, ...answers.filter((a) => !a.allowed).map((a) => describeNeed(a.n))];
-        if (denied.length) {
-          throw ApplicationFailure.nonRetryable(
-            `RBAC forbids what this run needs (nothing was changed):\n${denied.map((d) => `  - ${d}`).join('\n')}\n` +
-              'Grant it (deploy/rbac.yaml lists every rule netbench needs), or leave the phase out with --skip.',
-            'AccessDenied',
-          );
-        }
+        denied.push(...answers.filter((a) => !a.allowed).map((a) => describeNeed(a.n)));
+      }
+      if (denied.length) {
+        throw ApplicationFailure.nonRetryable(
+          `RBAC forbids what this run needs (nothing was changed):\n${denied.map((d) => `  - ${d}`).join('\n')}\n` +
+            'Grant it (deploy/rbac.yaml lists every rule netbench needs), or leave the phase out with --skip.',
+          'AccessDenied',
+        );
       }
       return { owners };
     },
