@@ -225,7 +225,7 @@ export function compareRuns(runs: CompareRun[], opts: CompareOptions = {}): Comp
   // ---- the scale curves of all runs, and where they cross
   const curves = SCALE_CURVES.map((def) => ({ def, perRun: runs.map((r, i) => scaleCurve(def, views[i], r.results)) }));
   const crossings: NamedCrossing[] = curves.flatMap(({ def, perRun }) =>
-    allCrossings(perRun.map((points, i) => ({ name: names[i], points: points.map((p) => ({ x: p.x, y: p.y, ...(p.ci95 !== undefined ? { ci95: p.ci95 } : {}) })) })), def.better).map((crossing) => ({
+    allCrossings(perRun.map((points, i) => ({ name: names[i], points })), def.better).map((crossing) => ({
       curve: def.id,
       crossing,
       text: crossingText(crossing, def.words, def.better, (v) => `${fmtNum(v, unitDigits(def.unit))} ${def.unit}`),
