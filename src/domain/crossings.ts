@@ -66,13 +66,14 @@ export function crossingsOf(a: Curve, b: Curve, better: 'higher' | 'lower'): Cro
     if (d[i] === 0) continue;
     if (last >= 0 && Math.sign(d[i]) !== Math.sign(d[last])) {
       const [loser, winner] = d[last] > 0 ? [a.name, b.name] : [b.name, a.name];
+      const noise = noisy(xs[last]) && noisy(xs[i]) ? { withinNoise: true } : {};
       if (i - last > 1) {
         // equal at the counts in between: exactly there (the first of them)
         const x = xs[last + 1];
-        out.push({ loser, winner, from: x, to: x, at: x, exact: true, value: pa.get(x)!.y, ...(noisy(xs[last]) && noisy(xs[i]) ? { withinNoise: true } : {}) });
+        out.push({ loser, winner, from: x, to: x, at: x, exact: true, value: pa.get(x)!.y, ...noise });
       } else {
         const at = xs[last] + ((xs[i] - xs[last]) * d[last]) / (d[last] - d[i]);
-        out.push({ loser, winner, from: xs[last], to: xs[i], at, exact: false, ...(noisy(xs[last]) && noisy(xs[i]) ? { withinNoise: true } : {}) });
+        out.push({ loser, winner, from: xs[last], to: xs[i], at, exact: false, ...noise });
       }
     }
     last = i;
