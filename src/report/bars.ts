@@ -42,6 +42,41 @@ export interface BarChartOptions {
 
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9'];
 const ROW = 30;
+
+/**
+ * What every horizontal bar chart here draws before its bars: the svg
+ * element, its title (and `defs`), the white page, the heading, the value
+ * axis with its grid, both axis lines and labels, and a category label per row.
+ */
+function frame(f: {
+  W: number; H: number; m: { left: number; top: number }; pw: number; ph: number; ticks: number[]; sx: (v: number) => number; xFormat: (v: number) => string;
+  title: string; xLabel: string; yLabel: string; labels: string[]; defs?: string;
+}): string[] {
+  const { W, H, m, pw, ph } = f;
+  const r1 = (v: number) => Number(v.toFixed(1));
+  const cy = m.top + ph / 2;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart bar-chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(f.title)}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
+    `<title>${escapeXml(f.title)}</title>`,
+    ...(f.defs !== undefined ? [f.defs] : []),
+    `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
+    `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold" fill="#222">${escapeXml(f.title)}</text>`,
+    '<g class="x-axis">',
+    ...f.ticks.flatMap((t) => {
+      const x = r1(f.sx(t));
+      return [`<line x1="${x}" y1="${m.top}" x2="${x}" y2="${m.top + ph}" stroke="#e6e6e6"/>`, `<text x="${x}" y="${m.top + ph + 16}" text-anchor="middle" fill="#444">${escapeXml(f.xFormat(t))}</text>`];
+    }),
+    '</g>',
+    `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + ph}" stroke="#444"/>`,
+    `<line x1="${m.left}" y1="${m.top + ph}" x2="${m.left + pw}" y2="${m.top + ph}" stroke="#444"/>`,
+    `<text class="x-label" x="${m.left + pw / 2}" y="${m.top + ph + 36}" text-anchor="middle" fill="#222">${escapeXml(f.xLabel)}</text>`,
+    `<text class="y-label" x="14" y="${cy}" text-anchor="middle" fill="#222" transform="rotate(-90 14 ${cy})">${escapeXml(f.yLabel)}</text>`,
+    '<g class="y-axis">',
+    ...f.labels.map((label, i) => `<text x="${m.left - 8}" y="${m.top + i * ROW + ROW / 2 + 4}" text-anchor="end" fill="#222">${escapeXml(label)}</text>`),
+    '</g>',
+  ];
+}
+
 const BAR = 18;
 
 export function barChart(o: BarChartOptions): string {
@@ -64,33 +99,8 @@ export function barChart(o: BarChartOptions): string {
   // pattern ids must be unique in a page that inlines several charts
   const uid = `h${[...o.title].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7).toString(36)}`;
 
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="chart bar-chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(o.title)}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
-    `<title>${escapeXml(o.title)}</title>`,
-    `<defs>${series.map((s, i) => `<pattern id="${uid}-${i}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="${color(s)}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#ffffff" stroke-opacity="0.35" stroke-width="2"/></pattern>`).join('')}</defs>`,
-    `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
-    `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold" fill="#222">${escapeXml(o.title)}</text>`,
-  );
-  out.push('<g class="x-axis">');
-  for (const t of ticks) {
-    const x = r1(sx(t));
-    out.push(`<line x1="${x}" y1="${m.top}" x2="${x}" y2="${m.top + ph}" stroke="#e6e6e6"/>`);
-    out.push(`<text x="${x}" y="${m.top + ph + 16}" text-anchor="middle" fill="#444">${escapeXml(xFormat(t))}</text>`);
-  }
-  out.push('</g>');
-  out.push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + ph}" stroke="#444"/>`);
-  out.push(`<line x1="${m.left}" y1="${m.top + ph}" x2="${m.left + pw}" y2="${m.top + ph}" stroke="#444"/>`);
-  out.push(`<text class="x-label" x="${m.left + pw / 2}" y="${m.top + ph + 36}" text-anchor="middle" fill="#222">${escapeXml(o.xLabel)}</text>`);
-  const cy = m.top + ph / 2;
-  out.push(`<text class="y-label" x="14" y="${cy}" text-anchor="middle" fill="#222" transform="rotate(-90 14 ${cy})">${escapeXml(o.yLabel)}</text>`);
-
-  out.push('<g class="y-axis">');
-  o.bars.forEach((b, i) => {
-    const y = m.top + i * ROW + ROW / 2;
-    out.push(`<text x="${m.left - 8}" y="${y + 4}" text-anchor="end" fill="#222">${escapeXml(b.label)}</text>`);
-  });
-  out.push('</g>');
+  const defs = `<defs>${series.map((s, i) => `<pattern id="${uid}-${i}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="${color(s)}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#ffffff" stroke-opacity="0.35" stroke-width="2"/></pattern>`).join('')}</defs>`;
+  const out = frame({ W, H, m, pw, ph, ticks, sx, xFormat, title: o.title, xLabel: o.xLabel, yLabel: o.yLabel, labels: o.bars.map((b) => b.label), defs });
 
   series.forEach((s, si) => {
     out.push(`<g class="series" data-name="${escapeXml(s)}">`);
@@ -161,22 +171,7 @@ export function stackedBarChart(o: { title: string; rows: StackedRow[]; series: 
   const color = (s: string) => PALETTE[o.series.indexOf(s) % PALETTE.length];
   // a series with nothing to draw (no convergence wait in any row) is left out of the chart and its legend
   const drawn = o.series.filter((s) => o.rows.some((r) => r.parts.some((p) => p.series === s && p.value > 0)));
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="chart bar-chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(o.title)}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
-    `<title>${escapeXml(o.title)}</title>`,
-    `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
-    `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold" fill="#222">${escapeXml(o.title)}</text>`,
-    '<g class="x-axis">',
-    ...ticks.flatMap((t) => [`<line x1="${r1(sx(t))}" y1="${m.top}" x2="${r1(sx(t))}" y2="${m.top + ph}" stroke="#e6e6e6"/>`, `<text x="${r1(sx(t))}" y="${m.top + ph + 16}" text-anchor="middle" fill="#444">${escapeXml(xFormat(t))}</text>`]),
-    '</g>',
-    `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + ph}" stroke="#444"/>`,
-    `<line x1="${m.left}" y1="${m.top + ph}" x2="${m.left + pw}" y2="${m.top + ph}" stroke="#444"/>`,
-    `<text class="x-label" x="${m.left + pw / 2}" y="${m.top + ph + 36}" text-anchor="middle" fill="#222">${escapeXml(o.xLabel)}</text>`,
-    `<text class="y-label" x="14" y="${m.top + ph / 2}" text-anchor="middle" fill="#222" transform="rotate(-90 14 ${m.top + ph / 2})">${escapeXml(o.yLabel)}</text>`,
-    '<g class="y-axis">',
-    ...o.rows.map((r, i) => `<text x="${m.left - 8}" y="${m.top + i * ROW + ROW / 2 + 4}" text-anchor="end" fill="#222">${escapeXml(r.label)}</text>`),
-    '</g>',
-  ];
+  const out = frame({ W, H, m, pw, ph, ticks, sx, xFormat, title: o.title, xLabel: o.xLabel, yLabel: o.yLabel, labels: o.rows.map((r) => r.label) });
   // the segments of a series in one group; each row's segments start where the previous series ended
   const starts = o.rows.map(() => 0);
   for (const s of drawn) {
