@@ -12,8 +12,7 @@
  * `kube-proxy` ConfigMap with the mode.
  */
 import path from 'node:path';
-import { AppsV1Api, CoreV1Api, type V1ConfigMap, type V1DaemonSet } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1ConfigMap, type V1DaemonSet } from '@kubernetes/client-node';
 import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, type LabNetwork, type LabPaths, type ProxyMode } from '../config';
 import { nodeNetns } from '../pod-network';
 import { isStatus, waitFor } from '../cluster';
@@ -141,11 +140,15 @@ export class KubeProxyDatapath implements LabDatapath {
  * node's namespace reaches over the node network.
  */
 function writeNodeKubeconfig(p: LabPaths, innerKubeconfig: string): string {
-  const text = readFileSync(innerKubeconfig, 'utf8');
-  const replaced = text.replace(/server: https:\/\/127\.0\.0\.1:/g, `server: https://${CONTROL_PLANE_IP}:`);
-  if (replaced === text) throw new Error(`${innerKubeconfig}: no server https://127.0.0.1:<port> to point at ${CONTROL_PLANE_IP}`);
+  const kc = new KubeConfig();
+  kc.loadFromFile(innerKubeconfig);
+  if (!kc.clusters.some((c) => c.server.startsWith('https://127.0.0.1:'))) {
+    throw new Error(`${innerKubeconfig}: no server https://127.0.0.1:<port> to point at ${CONTROL_PLANE_IP}`);
+  }
+  const clusters = kc.clusters.map((c) => ({ ...c, server: c.server.replace(/^https:\/\/127\.0\.0\.1:/, `https://${CONTROL_PLANE_IP}:`) }));
+  kc.loadFromOptions({ clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
   const file = path.join(p.stateDir, 'node-kubeconfig.yaml');
-  writeFileIfChanged(file, replaced, 0o600);
+  writeFileIfChanged(file, kc.exportConfig(), 0o600);
   return file;
 }
 
