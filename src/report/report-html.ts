@@ -352,7 +352,8 @@ function timeSection(r: RunResults): string {
     { series: 'durable pauses', value: t.pauseSeconds },
     { series: 'orchestration', value: t.otherSeconds },
   ];
-  const pct = (a: number, b: number) => (b > 0 ? `${fmtNum((a / b) * 100, 1)}%` : '—');
+  // a share of the wall time (orchestration is never negative: splitOf clamps it)
+  const pct = (a: number, b: number) => (b > 0 ? fmtPct((a / b) * 100) : NONE);
   return section(
     'time',
     'Where the time went',
