@@ -192,7 +192,7 @@ function netbenchBlock(r: RunResults): Obj {
   const failures = [
     ...r.measurements.filter(isFailure).map((m) => ({ scenario: m.scenario, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
     ...r.scale.steps.flatMap((s) =>
-      s.measurements.filter((m) => !m.ok).map((m) => ({ scenario: m.scenario, step: s.svcCount, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
+      s.measurements.filter(isFailure).map((m) => ({ scenario: m.scenario, step: s.svcCount, round: m.round, file: m.file, reason: m.reason ?? 'unknown' })),
     ),
     ...(r.component?.failures ?? []).map((f) => ({ scenario: f.what, reason: f.reason })),
   ];

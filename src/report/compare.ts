@@ -206,7 +206,7 @@ export function compareRuns(runs: CompareRun[], opts: CompareOptions = {}): Comp
   ];
   const failureCounts = runs.map((r, i) =>
     r.results
-      ? r.results.measurements.filter(isFailure).length + r.results.scale.steps.reduce((a, s) => a + s.measurements.filter((m) => !m.ok).length, 0) + (r.results.component?.failures.length ?? 0)
+      ? r.results.measurements.filter(isFailure).length + r.results.scale.steps.reduce((a, s) => a + s.measurements.filter(isFailure).length, 0) + (r.results.component?.failures.length ?? 0)
       : (views[i].netbench?.failures?.length ?? 0),
   );
   const notes: string[] = [
