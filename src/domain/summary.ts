@@ -143,9 +143,10 @@ function overheadSection(ms: Measurement[], o: OverheadPhase): Obj | undefined {
     const v = qps.get(s.id);
     if (!v) continue;
     section[s.overhead.key] = v;
-    // a treatment's percentage follows the later of its figure and the baseline's
-    const ready = s === o.baseline ? o.treatments.filter((t) => t.overhead.key in section) : o.baseline.overhead.key in section ? o.treatments.filter((t) => t === s) : [];
-    for (const t of ready) section[t.overhead.pctKey] = changePct(qps.get(t.id)!, base);
+    // a treatment's percentage follows the later of its figure and the baseline's: written once both are in
+    for (const { id, overhead: t } of o.treatments) {
+      if (t.key in section && o.baseline.overhead.key in section && !(t.pctKey in section)) section[t.pctKey] = changePct(qps.get(id)!, base);
+    }
   }
   return section;
 }
