@@ -8,9 +8,17 @@ import { readFileSync } from 'node:fs';
 import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, SERVICE_CIDR, SERVICE_SOURCE_IP, type LabNetwork } from './config';
 import { run } from './run';
 
-export async function netnsExists(netns: string): Promise<boolean> {
+/** Names of the network namespaces (`ip netns list`; a line is "<name> (id: N)" or "<name>"). */
+export async function listNetns(): Promise<string[]> {
   const { stdout } = await run(['ip', 'netns', 'list']);
-  return stdout.split('\n').some((line) => line.split(' ')[0] === netns);
+  return stdout
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter(Boolean);
+}
+
+export async function netnsExists(netns: string): Promise<boolean> {
+  return (await listNetns()).includes(netns);
 }
 
 /**

@@ -26,7 +26,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, SERVICE_CIDR, type LabNode, type LabPaths } from './config';
-import { deleteNetns, deviceShape, ensureNetns, netnsExists, shapeDevice } from './netns';
+import { deleteNetns, deviceShape, ensureNetns, listNetns, netnsExists, shapeDevice } from './netns';
 import { run, runInNetns } from './run';
 
 /** The bridge in the lab namespace that the nodes' eth0 are ports of. */
@@ -90,11 +90,7 @@ export function isReady(p: LabPaths, netns: string): boolean {
 
 /** Every namespace of this lab besides the lab's own (nodes and pods). */
 export async function labChildNetns(p: LabPaths): Promise<string[]> {
-  const { stdout } = await run(['ip', 'netns', 'list']);
-  return stdout
-    .split('\n')
-    .map((line) => line.split(' ')[0]!)
-    .filter((n) => n.startsWith(`${p.netns}.`));
+  return (await listNetns()).filter((n) => n.startsWith(`${p.netns}.`));
 }
 
 async function linkExists(netns: string, dev: string): Promise<boolean> {
