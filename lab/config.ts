@@ -15,6 +15,7 @@
  *                   NOT local: a ClusterIP only answers once kube-proxy's
  *                   DNAT rule for it exists.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -97,6 +98,17 @@ export interface LabPaths {
   stateFile: string;
   /** `--network pods`: sandbox records, ready markers, the exec shim (lab/pod-network.ts). */
   netDir: string;
+}
+
+/** A component version: the environment (as scripts/env.sh exports it), else scripts/versions.env (the one place it is written). */
+export function componentVersion(key: string): string | undefined {
+  if (process.env[key]) return process.env[key];
+  try {
+    const text = readFileSync(path.join(import.meta.dirname, '..', 'scripts', 'versions.env'), 'utf8');
+    return new RegExp(`^${key}=(\\S+)`, 'm').exec(text)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 export function netbenchCache(): string {

@@ -36,6 +36,8 @@ import { netPaths } from './pod-network';
 
 export const POD_NETNS_ENV = 'NETBENCH_POD_NETNS';
 export const NETWORK_ENV = 'NETBENCH_LAB_NETWORK';
+/** A Cilium lab: the cgroup of the pod's node (its agent's socket LB), which the exec joins: a path relative to the cgroup2 root. */
+export const POD_CGROUP_ENV = 'NETBENCH_POD_CGROUP';
 const SCRIPT = '.netbench-exec-shim';
 
 const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -61,6 +63,13 @@ if [ -n "\$ns" ]; then
   # Pods created with this one (a server it is about to dial) get their namespace first.
   n=0
   while [ -n "\$(ls -A ${shq(o.pendingDir)} 2>/dev/null)" ] && [ \$n -lt 100 ]; do sleep 0.1; n=\$((n + 1)); done
+  # A Cilium lab: join the node's cgroup (a path under the cgroup2 root). kwok-controller's mount
+  # namespace (made by \`ip netns exec\`) has a fresh /sys without the cgroup tree: mount cgroup2
+  # there once (in that namespace only: it goes with kwok-controller).
+  if [ -n "\$${POD_CGROUP_ENV}" ]; then
+    [ -e /sys/fs/cgroup/cgroup.procs ] || mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || true
+    echo \$\$ > "/sys/fs/cgroup/\$${POD_CGROUP_ENV}/cgroup.procs" || exit 126
+  fi
   exec ip netns exec "\$ns" "\$name" "\$@"
 fi
 if [ "\$${NETWORK_ENV}" = pods ]; then

@@ -131,6 +131,12 @@ export function writeKwokctlDocs(file: string, docs: Record<string, any>[]): voi
 }
 
 /** kwok-controller's PATH (it resolves every exec's argv[0] with its own PATH). */
+/** The PATH kwok-controller was given (setKwokControllerPath), if any. */
+export function kwokControllerPath(kwokctl: Record<string, any>): string | undefined {
+  const patch = ((kwokctl.componentsPatches ?? []) as { name: string; extraEnvs?: { name: string; value: string }[] }[]).find((c) => c.name === 'kwok-controller');
+  return patch?.extraEnvs?.find((e) => e.name === 'PATH')?.value;
+}
+
 export function setKwokControllerPath(kwokctl: Record<string, any>, value: string): void {
   const patches = ((kwokctl.componentsPatches ?? []) as { name: string }[]).filter((c) => c.name !== 'kwok-controller');
   patches.push({ name: 'kwok-controller', extraEnvs: [{ name: 'PATH', value }] } as { name: string });

@@ -125,8 +125,8 @@ const BRIDGE_NETNS = 'bridge-netns';
 const POD_NETWORK = 'pod-network';
 
 function makeDatapath(name: DatapathName, mode: ProxyMode, network: LabNetwork): LabDatapath {
-  if (name === 'cilium-native') return new CiliumDatapath('native');
-  if (name === 'cilium-overlay') return new CiliumDatapath('overlay');
+  if (name === 'cilium-native') return new CiliumDatapath('native', network);
+  if (name === 'cilium-overlay') return new CiliumDatapath('overlay', network);
   return new KubeProxyDatapath(mode, network);
 }
 
@@ -198,10 +198,6 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
   const started = Date.now();
   const p = labPaths(opts.name ?? 'lab');
   const say = (msg: string) => opts.onProgress?.(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
-  if (opts.network === 'pods' && opts.datapath !== undefined && opts.datapath !== 'kube-proxy') {
-    // Before anything is made (the saved state is checked again below, for a lab that exists).
-    throw new Error(`--network pods works with the kube-proxy datapath only for now (issue 8: Cilium on the pod network is still to do), not ${opts.datapath}`);
-  }
   const bins = checkPrerequisites();
   const unlock = lock(p);
   try {
@@ -212,9 +208,6 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     const datapath = makeDatapath(opts.datapath ?? savedDatapathName(saved) ?? 'kube-proxy', mode, network);
     if (saved && (saved.network ?? 'shared') !== network) {
       throw new Error(`lab "${p.name}" runs the ${saved.network ?? 'shared'} network; run \`lab down --name ${p.name}\` before switching to --network ${network}`);
-    }
-    if (network === 'pods' && datapath.kind !== 'kube-proxy') {
-      throw new Error(`--network pods works with the kube-proxy datapath only for now (issue 8: Cilium on the pod network is still to do), not ${datapath.kind}`);
     }
     if (saved && saved.datapath.kind !== datapath.kind) {
       // kwok's exec rules and kwok-controller's environment are fixed when kwokctl creates the cluster.
@@ -230,12 +223,12 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
 
     say(`control plane (kwokctl, binary runtime) on ${server}`);
     const config = writeKwokctlConfig(p, { apiserverPort, bins });
-    datapath.patchKwokctlConfig?.(config, p);
     if (network === 'pods') {
       const labPath = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin';
       writeExecShim(p, labPath);
       patchKwokctlForPods(config, p, labPath);
     }
+    datapath.patchKwokctlConfig?.(config, p);
     await kwokctlCreate(p, bins, config);
 
     say('apiserver bridge 127.0.0.1 (root ns) <-> netns');
@@ -261,11 +254,12 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     if (network === 'pods') {
       const kubeletPort = await kubeletPortOf(kc, nodes[0]!.name);
       say(`node namespaces ${nodes.map((n) => `${p.netns}.${n.name}`).join(' ')} on bridge ${p.netns}/br0; kubelet port ${kubeletPort}`);
-      await ensureNodeNetwork(p, nodes, kubeletPort);
+      // Cilium routes pods between nodes itself (native: its direct routes; overlay: VXLAN).
+      await ensureNodeNetwork(p, nodes, kubeletPort, { podRoutes: datapath.kind !== 'cilium' });
       say('pod network controller (a namespace per pod, its servers, its exec rule)');
       const pid = await startDaemon(p, {
         id: POD_NETWORK,
-        argv: [process.execPath, '--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'pod-network-controller.ts'), p.name],
+        argv: [process.execPath, '--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'pod-network-controller.ts'), p.name, datapath.kind],
       });
       await waitFor('the pod network controller to watch the pods', 30_000, async () => {
         try {

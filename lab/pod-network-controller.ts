@@ -16,14 +16,23 @@
  * <state>/net/sandboxes make it restartable: on start it reconciles what
  * exists with the pods listed.
  *
- *   node --import tsx lab/pod-network-controller.ts <lab name>
+ * On a Cilium lab a pod's namespace, eth0 and IP come from the real
+ * cilium-cni (lab/datapath/cilium-cni.ts) before kwok marks the pod Ready
+ * with that IP (lab/datapath/kwok-stages.ts), and its processes join its
+ * node's cgroup (that node's agent's socket LB).
+ *
+ *   node --import tsx lab/pod-network-controller.ts <lab name> [kube-proxy|cilium]
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, makeInformer, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { TOOL_PORTS, labNodes, labPaths, type LabNode, type LabPaths } from './config';
 import { isStatus } from './cluster';
-import { POD_NETNS_ENV } from './exec-shim';
+import { POD_CGROUP_ENV, POD_NETNS_ENV } from './exec-shim';
+import { PIDFILE_ENV, agentSites, cgroup2Mount, type AgentSite } from './datapath/cilium';
+import { cniAdd, cniDel } from './datapath/cilium-cni';
+import { POD_IP_ANNOTATION } from './datapath/kwok-stages';
+import { ensureNetns } from './netns';
 import {
   deletePodSandbox,
   ensurePodSandbox,
@@ -59,6 +68,13 @@ export function serverDaemonId(namespace: string, name: string, container: strin
 interface Record_ extends Sandbox {
   hostNetwork: boolean;
   daemons: string[];
+  /** A Cilium lab: eth0 and the IP are cilium-cni's (ADD done; DEL before the namespace goes). */
+  cni?: boolean;
+}
+
+/** A cilium pod (the DaemonSet's): its execs run the node's agent's CLI (lab/datapath/cilium.ts, execWrapperScript). */
+function isCiliumAgentPod(pod: V1Pod): boolean {
+  return pod.metadata?.namespace === 'kube-system' && pod.metadata?.labels?.['k8s-app'] === 'cilium';
 }
 
 class Controller {
@@ -75,13 +91,17 @@ class Controller {
   /** Pods seen without a namespace yet (their pending marker), by key. */
   private readonly pending = new Map<string, string>();
   private running = false;
+  /** A Cilium lab: each node's agent (its cgroup, socket and pid file); empty for kube-proxy. */
+  private readonly agents: Map<string, AgentSite>;
 
   constructor(
     private readonly p: LabPaths,
     private readonly kc: KubeConfig,
     private readonly bins: ResolvedBins,
+    datapath: string,
   ) {
     this.nodes = new Map(labNodes().map((n) => [n.name, n]));
+    this.agents = new Map(datapath === 'cilium' ? agentSites(p, 'pods').map((s) => [s.node, s]) : []);
     mkdirSync(netPaths(p).sandboxes, { recursive: true });
     // Pending markers are this process's: start with none (a pod still waiting is seen again in the first list).
     rmSync(netPaths(p).pending, { recursive: true, force: true });
@@ -141,7 +161,7 @@ class Controller {
       this.pending.set(key, netns);
     }
     try {
-      await this.ensureExecObject(namespace, name, uid, netns);
+      await this.ensureExecObject(pod, netns);
     } catch (err) {
       this.log(`ERROR registering ${key}: ${(err as Error).message}`); // reconcile() tries again
     }
@@ -175,6 +195,11 @@ class Controller {
     if (!r) return;
     this.log(`pod ${key} gone: removing ${r.hostNetwork ? 'its servers' : `namespace ${r.netns}`}`);
     for (const id of r.daemons) await stopDaemon(this.p, id, 2_000);
+    const agent = this.agents.get(r.node);
+    if (r.cni && agent) {
+      const complaint = await cniDel(this.p, agent, r);
+      if (complaint) this.log(`cilium-cni DEL ${key}: ${complaint}`);
+    }
     if (!r.hostNetwork) await deletePodSandbox(this.p, r);
     rmSync(this.recordFile(r), { force: true });
     this.records.delete(key);
@@ -198,13 +223,15 @@ class Controller {
       markPending(this.p, netns, true);
       this.pending.set(key, netns);
     }
-    await this.ensureExecObject(namespace, name, uid, netns);
+    await this.ensureExecObject(pod, netns);
+    const agent = this.agents.get(node.name);
+    if (agent && !hostNetwork && !(await this.cniSandbox(pod, agent, netns))) return; // kwok has not reported the CNI's IP yet
     const ip = pod.status?.podIP;
     if (!ip) return; // kwok has not given it an IP yet: the next update has it
     const current = this.records.get(key);
     if (current?.ip === ip && this.readyOnce.has(key)) return; // done (a status update that changes nothing here)
-    const r: Record_ = { namespace, name, uid, node: node.name, ip, netns, veth: podVeth(uid), hostNetwork, daemons: [] };
-    if (!hostNetwork) {
+    const r: Record_ = { namespace, name, uid, node: node.name, ip, netns, veth: podVeth(uid), hostNetwork, daemons: [], cni: current?.cni };
+    if (!hostNetwork && !r.cni) {
       this.saveRecord(r); // before the namespace exists: a crash in between still gets it removed
       await ensurePodSandbox(this.p, node, r);
     }
@@ -212,7 +239,12 @@ class Controller {
       const argv = serverArgv(c.command ?? c.args, this.bins);
       if (!argv) continue;
       const id = serverDaemonId(namespace, name, c.name);
-      await startDaemon(this.p, { id, netns, argv, cwd: this.p.execDir }, 150);
+      // A Cilium lab: in its node's cgroup, where that node's agent's socket LB is attached (joined
+      // before `ip netns exec`, which mounts a /sys of its own without the cgroup tree).
+      const spec = agent
+        ? { id, argv: ['sh', '-c', 'echo $$ > "$1/cgroup.procs" && ns="$2" && shift 2 && exec ip netns exec "$ns" "$@"', 'sh', agent.cgroup, netns, ...argv], program: argv[0] }
+        : { id, netns, argv };
+      await startDaemon(this.p, { ...spec, cwd: this.p.execDir }, 150);
       r.daemons.push(id);
     }
     await this.ensurePortForward(pod, ip);
@@ -223,10 +255,44 @@ class Controller {
     this.log(`pod ${key} on ${node.name}: ${hostNetwork ? 'node namespace' : `namespace ${netns}, eth0 ${ip}`}${r.daemons.length ? `, running ${r.daemons.join(' ')}` : ''}`);
   }
 
-  private async ensureExecObject(namespace: string, name: string, uid: string, netns: string): Promise<void> {
+  /**
+   * A Cilium lab: the pod's namespace and eth0 from cilium-cni (once), its IP
+   * written into the annotation kwok's pod-ready reads. True once kwok
+   * reports that IP as the pod's.
+   */
+  private async cniSandbox(pod: V1Pod, agent: AgentSite, netns: string): Promise<boolean> {
+    const { namespace, name, uid } = pod.metadata as { namespace: string; name: string; uid: string };
+    const key = `${namespace}/${name}`;
+    let r = this.records.get(key);
+    if (!r?.cni || r.uid !== uid || !r.ip) {
+      // Recorded before the namespace and the endpoint exist: a crash in between still gets both removed.
+      r = { namespace, name, uid, node: agent.node, ip: '', netns, veth: podVeth(uid), hostNetwork: false, daemons: [], cni: true };
+      this.saveRecord(r);
+      await ensureNetns(netns, 'pods');
+      const started = Date.now();
+      r.ip = await cniAdd(this.p, agent, r);
+      this.saveRecord(r);
+      this.log(`pod ${key}: cilium-cni ADD on ${agent.node} gave ${r.ip} in ${Date.now() - started} ms`);
+    }
+    if (pod.metadata?.annotations?.[POD_IP_ANNOTATION] !== r.ip) {
+      const core = this.kc.makeApiClient(CoreV1Api);
+      await core.patchNamespacedPod(
+        { namespace, name, body: { metadata: { annotations: { [POD_IP_ANNOTATION]: r.ip } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+    return pod.status?.podIP === r.ip;
+  }
+
+  private async ensureExecObject(pod: V1Pod, netns: string): Promise<void> {
+    const { namespace, name, uid } = pod.metadata as { namespace: string; name: string; uid: string };
     const key = `${namespace}/${name}`;
     if (this.execObjects.get(key) === uid) return;
-    const spec = { execs: [{ local: { workDir: this.p.execDir, envs: [{ name: POD_NETNS_ENV, value: netns }] } }] };
+    const agent = this.agents.get(pod.spec?.nodeName ?? '');
+    const envs = [{ name: POD_NETNS_ENV, value: netns }];
+    if (agent) envs.push({ name: POD_CGROUP_ENV, value: path.relative(cgroup2Mount(), agent.cgroup) });
+    if (agent && isCiliumAgentPod(pod)) envs.push({ name: PIDFILE_ENV, value: agent.pidFile });
+    const spec = { execs: [{ local: { workDir: this.p.execDir, envs } }] };
     if (await this.applyKwokObject('Exec', 'execs', namespace, name, uid, spec)) this.execObjects.set(key, uid);
   }
 
@@ -271,12 +337,12 @@ class Controller {
   }
 }
 
-async function main(labName: string): Promise<void> {
+async function main(labName: string, datapath: string): Promise<void> {
   const p = labPaths(labName);
   const kc = new KubeConfig();
   kc.loadFromFile(p.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  const ctl = new Controller(p, kc, checkPrerequisites());
+  const ctl = new Controller(p, kc, checkPrerequisites(), datapath);
   for (const n of labNodes()) markReady(p, nodeNetns(p, n.name), true);
   const keyOf = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
   const informer = makeInformer(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
@@ -301,12 +367,12 @@ async function main(labName: string): Promise<void> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
-  const name = process.argv[2];
+  const [name, datapath = 'kube-proxy'] = process.argv.slice(2);
   if (!name) {
-    process.stderr.write('usage: pod-network-controller.ts <lab name>\n');
+    process.stderr.write('usage: pod-network-controller.ts <lab name> [kube-proxy|cilium]\n');
     process.exit(2);
   }
-  main(name).catch((err) => {
+  main(name, datapath).catch((err) => {
     process.stderr.write(`pod-network-controller: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   });

@@ -24,6 +24,8 @@
  * kwok gave the pod its IP, and removes it when the pod goes.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { writeFileIfChanged } from './files';
 import path from 'node:path';
 import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, SERVICE_CIDR, type LabNode, type LabPaths } from './config';
 import { deleteNetns, deviceShape, ensureNetns, listNetns, netnsExists, shapeDevice } from './netns';
@@ -132,7 +134,7 @@ export async function ensureLabBridge(p: LabPaths): Promise<void> {
  * it in the lab namespace, so each node forwards its own InternalIP:port
  * there (DNAT, and MASQUERADE so the reply comes back through the node).
  */
-export async function ensureNodeNetwork(p: LabPaths, nodes: LabNode[], kubeletPort: number): Promise<void> {
+export async function ensureNodeNetwork(p: LabPaths, nodes: LabNode[], kubeletPort: number, opts: { podRoutes: boolean } = { podRoutes: true }): Promise<void> {
   const prefix = NODE_NET.split('/')[1];
   for (const n of nodes) {
     const ns = nodeNetns(p, n.name);
@@ -145,7 +147,7 @@ export async function ensureNodeNetwork(p: LabPaths, nodes: LabNode[], kubeletPo
     await run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
     await sysctl(ns, 'net.ipv4.ip_forward', '1');
     for (const other of nodes) {
-      if (other.name === n.name) continue;
+      if (other.name === n.name || !opts.podRoutes) continue;
       await run(['ip', '-n', ns, 'route', 'replace', other.podCIDR, 'via', other.internalIP, 'dev', 'eth0']);
     }
     await run(['ip', '-n', p.netns, 'route', 'replace', n.podCIDR, 'via', n.internalIP, 'dev', LAB_BRIDGE]);
@@ -162,6 +164,24 @@ export async function ensureNodeNetwork(p: LabPaths, nodes: LabNode[], kubeletPo
     ]);
     markReady(p, ns, true);
   }
+}
+
+/**
+ * kwokctl's kubeconfig with the apiserver at the control plane's address
+ * (10.240.0.1, in its certificate) instead of 127.0.0.1: what a process in a
+ * node's namespace reaches over the node network.
+ */
+export function writeNodeKubeconfig(p: LabPaths, innerKubeconfig: string): string {
+  const kc = new KubeConfig();
+  kc.loadFromFile(innerKubeconfig);
+  if (!kc.clusters.some((c) => c.server.startsWith('https://127.0.0.1:'))) {
+    throw new Error(`${innerKubeconfig}: no server https://127.0.0.1:<port> to point at ${CONTROL_PLANE_IP}`);
+  }
+  const clusters = kc.clusters.map((c) => ({ ...c, server: c.server.replace(/^https:\/\/127\.0\.0\.1:/, `https://${CONTROL_PLANE_IP}:`) }));
+  kc.loadFromOptions({ clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
+  const file = path.join(p.stateDir, 'node-kubeconfig.yaml');
+  writeFileIfChanged(file, kc.exportConfig(), 0o600);
+  return file;
 }
 
 /**

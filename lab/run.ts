@@ -11,6 +11,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Do not throw on a non-zero exit; return what was printed. */
   allowFailure?: boolean;
+  /** Written to the command's stdin (which is closed after it). */
+  input?: string;
 }
 
 export class CommandError extends Error {
@@ -27,7 +29,7 @@ export class CommandError extends Error {
 export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
@@ -40,6 +42,7 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
         resolve({ stdout, stderr });
       },
     );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
 

@@ -178,6 +178,15 @@ setup_kube() {
   setup_etcd
   go_install kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" kwok
   go_install kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION" kwok kwokctl
+  # kwok's own Stage documents: a Cilium lab on the pods network derives its pod-ready stage from them
+  # (lab/datapath/kwok-stages.ts), so that kwok reports the IP Cilium's CNI gave a pod.
+  local stages="$cache/kwok-$KWOK_VERSION/stage"
+  if [ ! -f "$stages/pod/fast/pod-ready.yaml" ]; then
+    need_go kwok
+    local ksrc; ksrc="$(mod_dir sigs.k8s.io/kwok "$KWOK_VERSION")"
+    rm -rf "$stages.partial"; cp -r --no-preserve=mode "$ksrc/kustomize/stage" "$stages.partial"
+    rm -rf "$stages"; mv "$stages.partial" "$stages"
+  fi
   go_install metrics-server "$METRICS_SERVER_VERSION" "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
 }
 component kube all "Kubernetes (apiserver, controller-manager, scheduler, kube-proxy, kubectl), etcd, kwok, metrics-server"
@@ -207,7 +216,7 @@ setup_etcd() {
 setup_cilium() {
   apt_install "clang-$CILIUM_LLVM_VERSION" "llvm-$CILIUM_LLVM_VERSION" ipset iptables iproute2 kmod
   local dir="$cache/cilium-$CILIUM_VERSION"
-  local bins=(cilium-agent cilium-dbg cilium-operator-generic hubble)
+  local bins=(cilium-agent cilium-dbg cilium-operator-generic hubble cilium-cni)
   if ! have_bins "$dir" "${bins[@]}" || [ ! -f "$dir/bpf/bpf_lxc.c" ]; then
     need_go Cilium
     log "building Cilium $CILIUM_VERSION (${bins[*]}) — the first build takes long (see lab/README.md)"
@@ -215,7 +224,7 @@ setup_cilium() {
     local w="$cache/build/cilium-$CILIUM_VERSION"; mkdir -p "$dir/bin"
     local m=github.com/cilium/cilium
     grep -E '^replace ' "$(mod_gomod "$m" "$CILIUM_VERSION")" \
-      | go_wrapper_module "$w" ciliumbuild "$m" "$CILIUM_VERSION" "$m/daemon" "$m/cilium-dbg" "$m/operator" "$m/hubble"
+      | go_wrapper_module "$w" ciliumbuild "$m" "$CILIUM_VERSION" "$m/daemon" "$m/cilium-dbg" "$m/operator" "$m/hubble" "$m/plugins/cilium-cni"
     # The agent's version string has exactly three fields: "<version> <commit> <commit date>".
     local info; info="$(cd "$w" && go mod download -json "$m@$CILIUM_VERSION")"
     local hash; hash="$(sed -n 's/.*"Hash": "\([0-9a-f]*\)".*/\1/p' <<<"$info" | head -1)"
@@ -228,6 +237,8 @@ setup_cilium() {
     [ -x "$dir/bin/cilium-dbg" ] || wrapper_build "$w" "$dir/bin/cilium-dbg" "$m/cilium-dbg" -ldflags "$ld"
     [ -x "$dir/bin/cilium-operator-generic" ] || wrapper_build "$w" "$dir/bin/cilium-operator-generic" "$m/operator" -tags ipam_provider_operator -ldflags "$ld"
     [ -x "$dir/bin/hubble" ] || wrapper_build "$w" "$dir/bin/hubble" "$m/hubble" -ldflags "$hubld"
+    # The CNI plugin the pods network (`lab up --network pods`) runs per pod, as a kubelet would.
+    [ -x "$dir/bin/cilium-cni" ] || wrapper_build "$w" "$dir/bin/cilium-cni" "$m/plugins/cilium-cni" -ldflags "$ld"
     if [ ! -f "$dir/bpf/bpf_lxc.c" ]; then
       local src; src="$(cd "$w" && mod_dir "$m" "$CILIUM_VERSION")"
       rm -rf "$dir/bpf.partial"; cp -r --no-preserve=mode "$src/bpf" "$dir/bpf.partial"
@@ -236,7 +247,7 @@ setup_cilium() {
   fi
   ln -sfn cilium-dbg "$dir/bin/cilium"
 }
-component cilium all "Cilium (cilium-agent, cilium-dbg, cilium-operator-generic, hubble), its bpf/ sources, clang/llvm for its run-time BPF compile, ipset"
+component cilium all "Cilium (cilium-agent, cilium-dbg, cilium-operator-generic, hubble, cilium-cni), its bpf/ sources, clang/llvm for its run-time BPF compile, ipset"
 
 usage() {
   echo "usage: scripts/setup.sh [TARGET]...   (default: all)"

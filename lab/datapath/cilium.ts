@@ -56,11 +56,13 @@ import {
   type V1DaemonSet,
   type V1Deployment,
 } from '@kubernetes/client-node';
-import { POD_CIDR, netbenchCache, type LabPaths } from '../config';
+import { POD_CIDR, componentVersion, labNodes, netbenchCache, type LabNetwork, type LabNode, type LabPaths } from '../config';
 import { isStatus, waitFor } from '../cluster';
 import { writeFileIfChanged } from '../files';
-import { readKwokctlDocs, setKwokControllerPath, writeKwokctlDocs } from '../kwokctl';
+import { kwokControllerPath, readKwokctlDocs, setKwokControllerPath, writeKwokctlDocs } from '../kwokctl';
 import { netnsPids } from '../netns';
+import { netPaths, nodeNetns, writeNodeKubeconfig } from '../pod-network';
+import { cniPodStages } from './kwok-stages';
 import { daemonState, startDaemon, stopDaemon, tailOf, logFile, type DaemonSpec } from '../procs';
 import { run, runInNetns } from '../run';
 import type { DatapathContext, LabDatapath } from './types';
@@ -87,18 +89,10 @@ const KEY_CRDS = ['ciliumnetworkpolicies.cilium.io', 'ciliumidentities.cilium.io
 export type CiliumRouting = 'native' | 'overlay';
 
 export function ciliumVersion(): string {
-  return process.env.CILIUM_VERSION || readVersionsEnv('CILIUM_VERSION') || 'v1.19.4';
+  return componentVersion('CILIUM_VERSION') || 'v1.19.4';
 }
 export function llvmVersion(): string {
-  return process.env.CILIUM_LLVM_VERSION || readVersionsEnv('CILIUM_LLVM_VERSION') || '19';
-}
-function readVersionsEnv(key: string): string | undefined {
-  try {
-    const text = readFileSync(path.join(import.meta.dirname, '..', '..', 'scripts', 'versions.env'), 'utf8');
-    return new RegExp(`^${key}=(\\S+)`, 'm').exec(text)?.[1];
-  } catch {
-    return undefined;
-  }
+  return componentVersion('CILIUM_LLVM_VERSION') || '19';
 }
 
 /** Where `scripts/setup.sh cilium` put the build. */
@@ -111,6 +105,7 @@ export function ciliumBuild() {
     dbg: path.join(dir, 'bin', 'cilium-dbg'),
     operator: path.join(dir, 'bin', 'cilium-operator-generic'),
     hubble: path.join(dir, 'bin', 'hubble'),
+    cni: path.join(dir, 'bin', 'cilium-cni'),
     bpf: path.join(dir, 'bpf'),
     llvmBin: `/usr/lib/llvm-${llvmVersion()}/bin`,
   };
@@ -119,7 +114,7 @@ export function ciliumBuild() {
 /** Says what is missing for a real Cilium, and how to get it. */
 export function checkCiliumBuild(): ReturnType<typeof ciliumBuild> {
   const b = ciliumBuild();
-  const missing = [b.agent, b.dbg, b.operator, b.hubble, path.join(b.bpf, 'bpf_lxc.c'), path.join(b.llvmBin, 'clang')].filter((f) => !existsSync(f));
+  const missing = [b.agent, b.dbg, b.operator, b.hubble, b.cni, path.join(b.bpf, 'bpf_lxc.c'), path.join(b.llvmBin, 'clang')].filter((f) => !existsSync(f));
   for (const tool of ['unshare', 'nsenter', 'bpftool', 'ipset', 'iptables', 'mount']) {
     if (!whichSync(tool)) missing.push(tool);
   }
@@ -172,15 +167,88 @@ export function labCgroup(p: LabPaths): string {
   return path.join(cgroup2Mount(), p.netns);
 }
 
+/**
+ * Where one cilium-agent runs. The shared network: one agent in the lab
+ * namespace (see the file comment). The pods network: one agent per worker,
+ * in the node's namespace, as on a cluster: its `--devices` is the node's
+ * eth0 (the InternalIP), its `--cgroup-root` a cgroup of its own under the
+ * lab's holding that node's pods' processes (so each agent's socket LB
+ * translates its own node's pods), its own bpffs, run, state and lib dirs.
+ */
+export interface AgentSite {
+  /** Daemon id (pid file and log name). */
+  id: string;
+  node: string;
+  netns: string;
+  /** Its --cgroup-root, as a path in the root mount namespace. */
+  cgroup: string;
+  devices: string[];
+  bpffs: string;
+  run: string;
+  state: string;
+  lib: string;
+  /** Where the cgroup is bind-mounted in its mount namespace. */
+  cgroupMount: string;
+  pidFile: string;
+}
+
+export function agentSites(p: LabPaths, network: LabNetwork, nodes: LabNode[] = labNodes()): AgentSite[] {
+  const cp = ciliumPaths(p);
+  if (network === 'shared') {
+    return [{
+      id: AGENT,
+      node: nodes[nodes.length - 1]!.name,
+      netns: p.netns,
+      cgroup: labCgroup(p),
+      devices: [VETH[0]],
+      bpffs: cp.bpffs,
+      run: cp.run,
+      state: cp.state,
+      lib: cp.lib,
+      cgroupMount: cp.cgroupMount,
+      pidFile: cp.agentPid,
+    }];
+  }
+  return nodes.map((n) => {
+    const dir = path.join(cp.dir, n.name);
+    const id = `${AGENT}.${n.name}`;
+    return {
+      id,
+      node: n.name,
+      netns: nodeNetns(p, n.name),
+      cgroup: path.join(labCgroup(p), n.name),
+      devices: ['eth0'],
+      bpffs: path.join(dir, 'bpffs'),
+      run: path.join(dir, 'run'),
+      state: path.join(dir, 'state'),
+      lib: path.join(dir, 'lib'),
+      cgroupMount: path.join(dir, 'cgroup'),
+      pidFile: path.join(p.pidDir, `${id}.pid`),
+    };
+  });
+}
+
+/** The agent socket of a site (what cilium-cni dials: CILIUM_SOCK). */
+export function agentSocket(site: AgentSite): string {
+  return path.join(site.run, 'cilium.sock');
+}
+
 /** cilium-config keys that differ between the two routing modes (null = absent). */
-export function routingConfig(routing: CiliumRouting): Record<string, string | null> {
+export function routingConfig(routing: CiliumRouting, network: LabNetwork = 'shared'): Record<string, string | null> {
   return routing === 'overlay'
-    ? { 'routing-mode': 'tunnel', 'tunnel-protocol': 'vxlan', 'ipv4-native-routing-cidr': null }
-    : { 'routing-mode': 'native', 'tunnel-protocol': null, 'ipv4-native-routing-cidr': POD_CIDR };
+    ? { 'routing-mode': 'tunnel', 'tunnel-protocol': 'vxlan', 'ipv4-native-routing-cidr': null, 'auto-direct-node-routes': 'false' }
+    : {
+        'routing-mode': 'native',
+        'tunnel-protocol': null,
+        'ipv4-native-routing-cidr': POD_CIDR,
+        // On the pods network the nodes share one L2 segment (the lab bridge): each agent routes the
+        // other nodes' podCIDRs to their InternalIPs itself (the lab adds no such route).
+        'auto-direct-node-routes': network === 'pods' ? 'true' : 'false',
+      };
 }
 
 /** cilium-config as a lab creates it (Helm's keys; what the lab cannot have is off, with the reason). */
-export function defaultCiliumConfig(routing: CiliumRouting): Record<string, string> {
+export function defaultCiliumConfig(routing: CiliumRouting, network: LabNetwork = 'shared'): Record<string, string> {
   const data: Record<string, string> = {
     'cluster-name': 'default',
     'cluster-id': '0',
@@ -194,14 +262,13 @@ export function defaultCiliumConfig(routing: CiliumRouting): Record<string, stri
     'hubble-socket-path': '/var/run/cilium/hubble.sock',
     // cilium-envoy (Envoy with Cilium's filters) cannot be had here: no L7 proxy, so no L7 policy.
     'enable-l7-proxy': 'false',
-    // One agent, no peers to probe.
+    // No health endpoints (no pod a kubelet would start for them); agents are not probed.
     'enable-health-checking': 'false',
     'enable-endpoint-health-checking': 'false',
     'preallocate-bpf-maps': 'false',
-    'auto-direct-node-routes': 'false',
     // bpf-lb-map-max deliberately absent: Cilium's default 65536 applies.
   };
-  for (const [k, v] of Object.entries(routingConfig(routing))) if (v !== null) data[k] = v;
+  for (const [k, v] of Object.entries(routingConfig(routing, network))) if (v !== null) data[k] = v;
   return data;
 }
 
@@ -215,15 +282,14 @@ const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  * the next program of that name on PATH runs, as if this directory were not
  * there.
  */
-export function execWrapperScript(restarting: string, dbg: string, hubble: string, originalPath: string): string {
+export function execWrapperScript(restarting: string, dbg: string, hubble: string, labPath: string, fallbackPath = labPath): string {
   return `#!/bin/sh
 # netbench lab: kubectl exec into a cilium-agent pod runs the REAL Cilium CLI
 # against the REAL agent (written by lab/datapath/cilium.ts).
 name=\${0##*/}
-# Everything below (and every other pod's command) runs with the PATH this directory is not on.
-PATH=${shq(originalPath)}
-export PATH
 if [ -n "\$${PIDFILE_ENV}" ]; then
+  PATH=${shq(labPath)}
+  export PATH
   # While lab/cilium-rollout.ts restarts the agent, wait for it (as an exec waits for a restarted pod).
   n=0
   while [ -e ${shq(restarting)} ] && [ \$n -lt 600 ]; do sleep 0.5; n=\$((n + 1)); done
@@ -234,11 +300,15 @@ if [ -n "\$${PIDFILE_ENV}" ]; then
   fi
   case "\$name" in
     cilium|cilium-dbg) exec nsenter -t "\$pid" -m -n ${shq(dbg)} "\$@" ;;
-    hubble) exec nsenter -t "\$pid" -m -n ${shq(hubble)} "\$@" ;;
+    # As in the cilium image: the hubble CLI talks to the agent's own Hubble socket (there is no relay).
+    hubble) HUBBLE_SERVER=unix:///var/run/cilium/hubble.sock exec nsenter -t "\$pid" -m -n ${shq(hubble)} "\$@" ;;
     bpftool) exec nsenter -t "\$pid" -m -n bpftool "\$@" ;;
     cat) if [ "\$#" -eq 1 ] && [ "\$1" = /proc/1/status ]; then exec cat "/proc/\$pid/status"; fi ;;
   esac
 fi
+# Every other command runs with the PATH this directory is not on (the pods network: the exec shim's first).
+PATH=${shq(fallbackPath)}
+export PATH
 exec "\$name" "\$@"
 `;
 }
@@ -267,29 +337,37 @@ export class CiliumDatapath implements LabDatapath {
   readonly daemonSet = 'cilium';
   readonly settings: Record<string, string>;
 
-  constructor(readonly routing: CiliumRouting) {
+  constructor(
+    readonly routing: CiliumRouting,
+    readonly network: LabNetwork = 'shared',
+  ) {
     this.settings = { datapath: `cilium-${routing}` };
   }
 
-  daemonIds(): string[] {
-    return [AGENT, OPERATOR, USAGE_AGENT, ROLLOUT, CRI_LOGS];
+  sites(p: LabPaths): AgentSite[] {
+    return agentSites(p, this.network);
   }
 
-  /** The agent's node: the last worker (see the file comment). */
-  agentNode(ctx: Pick<DatapathContext, 'nodes'>): string {
-    return ctx.nodes[ctx.nodes.length - 1]!.name;
+  daemonIds(p?: LabPaths): string[] {
+    const agents = p ? this.sites(p).map((s) => s.id) : [AGENT];
+    return [...agents, OPERATOR, USAGE_AGENT, ROLLOUT, CRI_LOGS];
   }
 
   patchKwokctlConfig(file: string, p: LabPaths): void {
     const cp = ciliumPaths(p);
     const { docs, exec, kwokctl } = readKwokctlDocs(file);
-    const catchAll = (exec.spec.execs as { containers?: string[]; local?: { workDir?: string } }[]).find((e) => !e.containers?.length);
-    exec.spec.execs = [
-      ...exec.spec.execs.filter((e: { containers?: string[] }) => !e.containers?.includes(AGENT_CONTAINER)),
-      { containers: [AGENT_CONTAINER], local: { workDir: catchAll?.local?.workDir ?? p.execDir, envs: [{ name: PIDFILE_ENV, value: cp.agentPid }] } },
-    ];
-    setKwokControllerPath(kwokctl, `${cp.execBin}:${process.env.PATH ?? '/usr/bin:/bin'}`);
+    if (this.network === 'shared') {
+      // The pods network gives each cilium pod an Exec object of its own naming its node's agent (lab/pod-network-controller.ts).
+      const catchAll = (exec.spec.execs as { containers?: string[]; local?: { workDir?: string } }[]).find((e) => !e.containers?.length);
+      exec.spec.execs = [
+        ...exec.spec.execs.filter((e: { containers?: string[] }) => !e.containers?.includes(AGENT_CONTAINER)),
+        { containers: [AGENT_CONTAINER], local: { workDir: catchAll?.local?.workDir ?? p.execDir, envs: [{ name: PIDFILE_ENV, value: cp.agentPid }] } },
+      ];
+    }
+    // The wrappers first, then whatever kwok-controller's PATH was (on the pods network: the exec shim's dir).
+    setKwokControllerPath(kwokctl, `${cp.execBin}:${kwokControllerPath(kwokctl) ?? process.env.PATH ?? '/usr/bin:/bin'}`);
     // `kubectl logs` of the cilium-agent and cilium-operator pods: the real processes' logs, as a kubelet serves them.
+    // (On the pods network every cilium-agent pod shows the first node's agent: kwok's ClusterLogs cannot tell them apart.)
     const logs = {
       kind: 'ClusterLogs',
       apiVersion: exec.apiVersion,
@@ -302,7 +380,9 @@ export class CiliumDatapath implements LabDatapath {
         ],
       },
     };
-    const out = [...docs.filter((d) => !(d.kind === 'ClusterLogs' && d.metadata?.name === logs.metadata.name)), logs];
+    let out = [...docs.filter((d) => !(d.kind === 'ClusterLogs' && d.metadata?.name === logs.metadata.name)), logs];
+    // kwok reports the IP Cilium's CNI gave a pod (lab/datapath/kwok-stages.ts).
+    if (this.network === 'pods') out = [...out.filter((d) => d.kind !== 'Stage'), ...cniPodStages()];
     writeKwokctlDocs(file, out);
   }
 
@@ -315,14 +395,14 @@ export class CiliumDatapath implements LabDatapath {
     for (const name of ['cilium', 'cilium-operator']) {
       await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name, namespace: NS } } }).catch(ignoreExists);
     }
-    const cm: V1ConfigMap = { metadata: { name: 'cilium-config', namespace: NS }, data: defaultCiliumConfig(this.routing) };
+    const cm: V1ConfigMap = { metadata: { name: 'cilium-config', namespace: NS }, data: defaultCiliumConfig(this.routing, this.network) };
     try {
       await core.createNamespacedConfigMap({ namespace: NS, body: cm });
     } catch (err) {
       ignoreExists(err);
       // Keep what netbench (or a person) changed (bpf-lb-map-max, enable-hubble); fix only the routing keys.
       const have = (await core.readNamespacedConfigMap({ namespace: NS, name: 'cilium-config' })).data ?? {};
-      const want = routingConfig(this.routing);
+      const want = routingConfig(this.routing, this.network);
       if (Object.entries(want).some(([k, v]) => (have[k] ?? null) !== v)) {
         await core.patchNamespacedConfigMap({ namespace: NS, name: 'cilium-config', body: { data: want } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
       }
@@ -335,11 +415,14 @@ export class CiliumDatapath implements LabDatapath {
     const p = ctx.paths;
     const b = checkCiliumBuild();
     const cp = ciliumPaths(p);
-    for (const d of [cp.dir, cp.state, cp.run, cp.bpffs, cp.cgroupMount, cp.config, cp.execBin]) mkdirSync(d, { recursive: true });
+    const sites = this.sites(p);
+    for (const d of [cp.dir, cp.config, cp.execBin]) mkdirSync(d, { recursive: true });
+    for (const site of sites) for (const d of [site.state, site.run, site.bpffs, site.cgroupMount]) mkdirSync(d, { recursive: true });
 
-    // Exec wrappers first on kwok-controller's PATH (see patchKwokctlConfig).
+    // Exec wrappers first on kwok-controller's PATH (see patchKwokctlConfig); what they fall back to is the rest of it.
+    const labPath = process.env.PATH ?? '/usr/bin:/bin';
     const wrapper = path.join(cp.execBin, 'wrapper');
-    writeFileIfChanged(wrapper, execWrapperScript(cp.restarting, b.dbg, b.hubble, process.env.PATH ?? '/usr/bin:/bin'));
+    writeFileIfChanged(wrapper, execWrapperScript(cp.restarting, b.dbg, b.hubble, labPath, this.network === 'pods' ? `${netPaths(p).shim}:${labPath}` : labPath));
     chmodSync(wrapper, 0o755);
     for (const name of WRAPPED_COMMANDS) {
       const link = path.join(cp.execBin, name);
@@ -349,27 +432,32 @@ export class CiliumDatapath implements LabDatapath {
       }
     }
 
-    // A writable copy of the agent's BPF sources (it writes probe headers into them).
-    if (!existsSync(path.join(cp.lib, 'bpf', 'bpf_lxc.c'))) {
-      rmSync(cp.lib, { recursive: true, force: true });
-      cpSync(b.bpf, path.join(cp.lib, 'bpf'), { recursive: true });
+    // A writable copy of the agent's BPF sources per agent (it writes probe headers into them).
+    for (const site of sites) {
+      if (!existsSync(path.join(site.lib, 'bpf', 'bpf_lxc.c'))) {
+        rmSync(site.lib, { recursive: true, force: true });
+        cpSync(b.bpf, path.join(site.lib, 'bpf'), { recursive: true });
+      }
     }
 
-    // The lab's cgroup, and every lab process in it.
+    // The lab's cgroup (and, on the pods network, one per node under it).
     const cg = labCgroup(p);
     mkdirSync(cg, { recursive: true });
-    await this.sweepIntoCgroup(p);
-
-    // The agent's devices.
-    const links = (await run(['ip', '-n', p.netns, '-o', 'link', 'show'])).stdout;
-    if (!links.includes(`${VETH[0]}@`)) {
-      await run(['ip', '-n', p.netns, 'link', 'add', VETH[0], 'type', 'veth', 'peer', 'name', VETH[1]]);
+    for (const site of sites) mkdirSync(site.cgroup, { recursive: true });
+    if (this.network === 'shared') {
+      // Every lab process in the lab's cgroup.
+      await this.sweepIntoCgroup(p);
+      // The agent's devices.
+      const links = (await run(['ip', '-n', p.netns, '-o', 'link', 'show'])).stdout;
+      if (!links.includes(`${VETH[0]}@`)) {
+        await run(['ip', '-n', p.netns, 'link', 'add', VETH[0], 'type', 'veth', 'peer', 'name', VETH[1]]);
+      }
+      for (const dev of VETH) await run(['ip', '-n', p.netns, 'link', 'set', dev, 'up']);
+      // The direct-routing device needs an IPv4 address: the agent's node's InternalIP (already local on lo).
+      const nodeIP = ctx.nodes.find((n) => n.name === sites[0]!.node)!.internalIP;
+      const addrs = (await run(['ip', '-n', p.netns, '-4', '-o', 'addr', 'show', 'dev', VETH[0]])).stdout;
+      if (!addrs.includes(`${nodeIP}/32`)) await run(['ip', '-n', p.netns, 'addr', 'add', `${nodeIP}/32`, 'dev', VETH[0]]);
     }
-    for (const dev of VETH) await run(['ip', '-n', p.netns, 'link', 'set', dev, 'up']);
-    // The direct-routing device needs an IPv4 address: the agent's node's InternalIP (already local on lo).
-    const nodeIP = ctx.nodes.find((n) => n.name === this.agentNode(ctx))!.internalIP;
-    const addrs = (await run(['ip', '-n', p.netns, '-4', '-o', 'addr', 'show', 'dev', VETH[0]])).stdout;
-    if (!addrs.includes(`${nodeIP}/32`)) await run(['ip', '-n', p.netns, 'addr', 'add', `${nodeIP}/32`, 'dev', VETH[0]]);
 
     // Mount point of the agent's private /var/run/cilium (made only in its mount namespace).
     // Made by a lab (this one, or another Cilium lab still up): the last Cilium lab down removes it
@@ -392,16 +480,12 @@ export class CiliumDatapath implements LabDatapath {
     const core = ctx.kc.makeApiClient(CoreV1Api);
     const data = (await core.readNamespacedConfigMap({ namespace: NS, name: 'cilium-config' })).data ?? {};
     const configChanged = writeConfigDir(cp.config, data);
-    const env = {
-      ...process.env,
-      PATH: `${b.llvmBin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-      K8S_NODE_NAME: this.agentNode(ctx),
-    };
+    const env = { ...process.env, PATH: `${b.llvmBin}:${labPath}` };
 
     // kubectl logs (see patchKwokctlConfig).
     await startDaemon(p, {
       id: CRI_LOGS,
-      argv: [process.execPath, path.join(import.meta.dirname, '..', 'cri-log.ts'), logFile(p, AGENT), criLogFile(p, AGENT), logFile(p, OPERATOR), criLogFile(p, OPERATOR)],
+      argv: [process.execPath, path.join(import.meta.dirname, '..', 'cri-log.ts'), logFile(p, sites[0]!.id), criLogFile(p, AGENT), logFile(p, OPERATOR), criLogFile(p, OPERATOR)],
     });
 
     // The operator registers the CRDs the agent waits for.
@@ -428,41 +512,48 @@ export class CiliumDatapath implements LabDatapath {
     }, 500);
 
     const restart = (previous?.datapath && previous.datapath !== this.settings.datapath) || configChanged;
-    if (restart && daemonState(p, AGENT).running) {
-      ctx.onProgress(`cilium-config changed: restarting cilium-agent`);
+    if (restart && sites.some((site) => daemonState(p, site.id).running)) {
+      ctx.onProgress(`cilium-config changed: restarting ${sites.length === 1 ? 'cilium-agent' : `the ${sites.length} cilium-agents`}`);
       await this.stopAgent(p);
     }
-    const agentSpec: DaemonSpec = {
-      id: AGENT,
-      program: b.agent,
-      argv: ['unshare', '--mount', '--propagation', 'slave', 'sh', '-c', agentLauncherScript(), 'sh', cg, cp.bpffs, cp.cgroupMount, cp.run, p.netns,
-        b.agent,
-        `--config-dir=${cp.config}`,
-        `--k8s-kubeconfig-path=${ctx.innerKubeconfig}`,
-        `--lib-dir=${cp.lib}`,
-        `--state-dir=${cp.state}`,
-        `--bpf-root=${cp.bpffs}`,
-        `--cgroup-root=${cp.cgroupMount}`,
-        `--devices=${VETH[0]}`,
-        `--direct-routing-device=${VETH[0]}`,
-      ],
-      env,
-    };
-    writeFileSync(cp.agentSpec, JSON.stringify(agentSpec, null, 2) + '\n');
-    await startDaemon(p, agentSpec, 2_000);
+    // The agents of the pods network reach the apiserver over the node network, as a node's do.
+    const agentKubeconfig = this.network === 'pods' ? writeNodeKubeconfig(p, ctx.innerKubeconfig) : ctx.innerKubeconfig;
+    const agents: SiteSpec[] = sites.map((site) => ({
+      site,
+      spec: {
+        id: site.id,
+        program: b.agent,
+        argv: ['unshare', '--mount', '--propagation', 'slave', 'sh', '-c', agentLauncherScript(), 'sh', site.cgroup, site.bpffs, site.cgroupMount, site.run, site.netns,
+          b.agent,
+          `--config-dir=${cp.config}`,
+          `--k8s-kubeconfig-path=${agentKubeconfig}`,
+          `--lib-dir=${site.lib}`,
+          `--state-dir=${site.state}`,
+          `--bpf-root=${site.bpffs}`,
+          `--cgroup-root=${site.cgroupMount}`,
+          `--devices=${site.devices.join(',')}`,
+          `--direct-routing-device=${site.devices[0]}`,
+        ],
+        env: { ...env, K8S_NODE_NAME: site.node },
+      },
+    }));
+    writeFileSync(cp.agentSpec, JSON.stringify(agents, null, 2) + '\n');
+    await Promise.all(agents.map((a) => startDaemon(p, a.spec, 2_000)));
 
     await startDaemon(p, {
       id: USAGE_AGENT,
-      argv: [process.execPath, path.join(import.meta.dirname, '..', 'usage-agent.ts'), ctx.kubeconfig, cp.agentPid, '5000', 'k8s-app=cilium'],
+      // Each cilium pod reports its own node's agent ({node}: the pod's node).
+      argv: [process.execPath, path.join(import.meta.dirname, '..', 'usage-agent.ts'), ctx.kubeconfig,
+        this.network === 'shared' ? cp.agentPid : path.join(p.pidDir, `${AGENT}.{node}.pid`), '5000', 'k8s-app=cilium'],
     });
-    // `rollout restart ds/cilium` restarts the real agent (see lab/cilium-rollout.ts).
+    // `rollout restart ds/cilium` restarts the real agents (see lab/cilium-rollout.ts).
     await startDaemon(p, {
       id: ROLLOUT,
       argv: [process.execPath, '--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, '..', 'cilium-rollout.ts'), p.name],
     });
   }
 
-  /** Move every process of the lab's namespace into the lab's cgroup (children inherit it). */
+  /** Move every process of the lab's namespace into the lab's cgroup (children inherit it); the shared network only. */
   async sweepIntoCgroup(p: LabPaths): Promise<void> {
     const procs = path.join(labCgroup(p), 'cgroup.procs');
     for (let round = 0; round < 2; round++) {
@@ -477,16 +568,26 @@ export class CiliumDatapath implements LabDatapath {
   }
 
   async stopAgent(p: LabPaths): Promise<void> {
-    await stopDaemon(p, AGENT, 10_000);
+    await Promise.all(this.sites(p).map((site) => stopDaemon(p, site.id, 10_000)));
   }
 
   async waitReady(ctx: DatapathContext, timeoutMs: number): Promise<void> {
     const p = ctx.paths;
     // Tool servers started after start(): into the cgroup too.
-    await this.sweepIntoCgroup(p);
+    if (this.network === 'shared') await this.sweepIntoCgroup(p);
     // The agent compiles its programs at start: a minute on a busy 2-core machine.
     await waitAgentReady(p, Math.max(timeoutMs, 240_000));
   }
+}
+
+/** An agent's site and how it was started (kept in ciliumPaths().agentSpec for restarts). */
+interface SiteSpec {
+  site: AgentSite;
+  spec: DaemonSpec;
+}
+
+function readSiteSpecs(p: LabPaths): SiteSpec[] {
+  return JSON.parse(readFileSync(ciliumPaths(p).agentSpec, 'utf8')) as SiteSpec[];
 }
 
 /** cilium-config -> one file per key (what a ConfigMap volume shows the agent). True when it changed. */
@@ -502,32 +603,33 @@ export function writeConfigDir(dir: string, data: Record<string, string>): boole
   return changed;
 }
 
-/** Restart the agent with `data` as its cilium-config (lab/cilium-rollout.ts, on `rollout restart ds/cilium`). */
+/** Restart every agent with `data` as its cilium-config (lab/cilium-rollout.ts, on `rollout restart ds/cilium`). */
 export async function restartAgent(p: LabPaths, data: Record<string, string>): Promise<void> {
   const cp = ciliumPaths(p);
-  const spec = JSON.parse(readFileSync(cp.agentSpec, 'utf8')) as DaemonSpec;
+  const agents = readSiteSpecs(p);
   writeConfigDir(cp.config, data);
-  await stopDaemon(p, AGENT, 15_000);
-  await startDaemon(p, spec, 2_000);
+  await Promise.all(agents.map((a) => stopDaemon(p, a.spec.id, 15_000)));
+  await Promise.all(agents.map((a) => startDaemon(p, a.spec, 2_000)));
   await waitAgentReady(p, 300_000);
 }
 
-/** The agent answers `cilium-dbg status --brief` with OK and has the `kubernetes` Service in its LB map. */
+/** Every agent answers `cilium-dbg status --brief` with OK, its socket LB is attached and it has the `kubernetes` Service in its LB map. */
 export async function waitAgentReady(p: LabPaths, timeoutMs: number): Promise<void> {
   const b = ciliumBuild();
-  const cp = ciliumPaths(p);
-  await waitFor(`the real cilium-agent to be ready (log: ${logFile(p, AGENT)})`, timeoutMs, async () => {
-    const st = daemonState(p, AGENT);
-    if (!st.running) throw new Error(`cilium-agent is not running; last log lines:\n${tailOf(logFile(p, AGENT), 2000)}`);
-    const pid = readFileSync(cp.agentPid, 'utf8').trim();
-    const status = await run(['nsenter', '-t', pid, '-m', '-n', b.dbg, 'status', '--brief'], { allowFailure: true, timeoutMs: 10_000 });
-    if (!/^OK\b/m.test(status.stdout)) return false;
-    // The datapath is loaded: socket LB attached to the lab's cgroup (and to no other).
-    const attached = await run(['bpftool', 'cgroup', 'show', labCgroup(p)], { allowFailure: true });
-    if (!/cil_sock4_connect/.test(attached.stdout)) return false;
-    const lb = await run(['nsenter', '-t', pid, '-m', '-n', b.dbg, 'bpf', 'lb', 'list'], { allowFailure: true, timeoutMs: 30_000 });
-    return /^10\.96\.0\.1:443\b/m.test(lb.stdout);
-  }, 1_000);
+  await Promise.all(readSiteSpecs(p).map(({ site }) =>
+    waitFor(`the real cilium-agent${site.id === AGENT ? '' : ` of ${site.node}`} to be ready (log: ${logFile(p, site.id)})`, timeoutMs, async () => {
+      const st = daemonState(p, site.id);
+      if (!st.running) throw new Error(`${site.id} is not running; last log lines:\n${tailOf(logFile(p, site.id), 2000)}`);
+      const pid = readFileSync(site.pidFile, 'utf8').trim();
+      const status = await run(['nsenter', '-t', pid, '-m', '-n', b.dbg, 'status', '--brief'], { allowFailure: true, timeoutMs: 10_000 });
+      if (!/^OK\b/m.test(status.stdout)) return false;
+      // The datapath is loaded: socket LB attached to the agent's cgroup (and to no other).
+      const attached = await run(['bpftool', 'cgroup', 'show', site.cgroup], { allowFailure: true });
+      if (!/cil_sock4_connect/.test(attached.stdout)) return false;
+      const lb = await run(['nsenter', '-t', pid, '-m', '-n', b.dbg, 'bpf', 'lb', 'list'], { allowFailure: true, timeoutMs: 30_000 });
+      return /^10\.96\.0\.1:443\b/m.test(lb.stdout);
+    }, 1_000),
+  ));
 }
 
 export interface CiliumTeardown {

@@ -12,9 +12,9 @@
  * `kube-proxy` ConfigMap with the mode.
  */
 import path from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1ConfigMap, type V1DaemonSet } from '@kubernetes/client-node';
-import { CONTROL_PLANE_IP, NODE_NET, POD_CIDR, type LabNetwork, type LabPaths, type ProxyMode } from '../config';
-import { nodeNetns } from '../pod-network';
+import { AppsV1Api, CoreV1Api, type V1ConfigMap, type V1DaemonSet } from '@kubernetes/client-node';
+import { NODE_NET, POD_CIDR, type LabNetwork, type LabPaths, type ProxyMode } from '../config';
+import { nodeNetns, writeNodeKubeconfig } from '../pod-network';
 import { isStatus, waitFor } from '../cluster';
 import { writeFileIfChanged } from '../files';
 import { startDaemon, stopDaemon } from '../procs';
@@ -132,24 +132,6 @@ export class KubeProxyDatapath implements LabDatapath {
       }, 300);
     }
   }
-}
-
-/**
- * kwokctl's kubeconfig with the apiserver at the control plane's address
- * (10.240.0.1, in its certificate) instead of 127.0.0.1: what a process in a
- * node's namespace reaches over the node network.
- */
-function writeNodeKubeconfig(p: LabPaths, innerKubeconfig: string): string {
-  const kc = new KubeConfig();
-  kc.loadFromFile(innerKubeconfig);
-  if (!kc.clusters.some((c) => c.server.startsWith('https://127.0.0.1:'))) {
-    throw new Error(`${innerKubeconfig}: no server https://127.0.0.1:<port> to point at ${CONTROL_PLANE_IP}`);
-  }
-  const clusters = kc.clusters.map((c) => ({ ...c, server: c.server.replace(/^https:\/\/127\.0\.0\.1:/, `https://${CONTROL_PLANE_IP}:`) }));
-  kc.loadFromOptions({ clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
-  const file = path.join(p.stateDir, 'node-kubeconfig.yaml');
-  writeFileIfChanged(file, kc.exportConfig(), 0o600);
-  return file;
 }
 
 /** The rules kube-proxy wrote, as text (iptables-save or nft list). */
