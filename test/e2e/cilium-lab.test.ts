@@ -24,6 +24,7 @@ import { approveLbMapFixUpdate, progressQuery } from '../../src/shared';
 import { startTemporal } from '../support/temporal';
 import { eventually } from '../support/workflows';
 import { repoRoot } from '../support/binaries';
+import { labNetwork } from '../support/lab';
 
 const LAB = 'e2ecil';
 let env: TestWorkflowEnvironment;
@@ -34,7 +35,7 @@ const queue = `cil-${randomUUID()}`;
 
 before(async () => {
   await labDown({ name: LAB });
-  [env, info] = await Promise.all([startTemporal(), labUp({ name: LAB, datapath: 'cilium-native' })]);
+  [env, info] = await Promise.all([startTemporal(), labUp({ name: LAB, datapath: 'cilium-native', network: labNetwork() })]);
   kc = new KubeConfig();
   kc.loadFromFile(info.kubeconfigPath);
   worker = spawn(path.join(repoRoot, 'bin/netbench'), ['worker', '--address', env.address, '--task-queue', queue], {
@@ -110,37 +111,47 @@ describe('Cilium lab (a real cilium-agent): the Cilium-only paths', () => {
     }
     assert.ok(rolloutDone >= 0 && childStarted > rolloutDone, 'rollout finished before the first scale step started');
 
-    // The other Cilium-only phases asked the real agent what it did, and say why they have no figure:
-    // the lab's pods have no Cilium endpoint (one network namespace; issue 8), the L7 policy is refused.
     const m = (id: string) => r.measurements.find((x) => x.scenario === id)!;
-    const noEndpoint = /: no Cilium endpoint for fortio-server on node \S+ nor fortio-client on node \S+ in namespace network-benchmark \(agent cilium-\S+ on \S+ lists [^)]*\): netbench's lab runs every pod in one network namespace, so no agent manages them \(issue 8\)$/;
-    for (const id of ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy']) {
-      assert.equal(m(id).notMeasured, true, `${id}: ${JSON.stringify(m(id))}`);
-      assert.match(m(id).reason!, noEndpoint);
-    }
-    assert.match(m('l3l4_policy').reason!, /^the agent imported the L3\/L4 CiliumNetworkPolicy \(policy revision \d+\), but it selects no endpoint/);
-    assert.match(m('hubble_on').reason!, /^Hubble observes endpoint traffic only/);
-    assert.equal(m('l7_policy').notMeasured, true);
-    assert.match(
-      m('l7_policy').reason!,
-      /^the Cilium agent refused the L7 CiliumNetworkPolicy: "Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled" \(its log, pod cilium-\S+ on node \S+\)$/,
-    );
-    assert.equal(r.phases.find((x) => x.phase === 'hubble')?.status, 'done');
-    assert.ok(!(await historyActivities(h)).includes('setHubble'), 'the agent was not restarted for a Hubble with nothing to observe');
-    // ... and the run's summary and report show the reasons where the figures would be, never a number.
     const summary = JSON.parse(readFileSync(path.join(r.outputDir, 'benchmark-summary.json'), 'utf8'));
-    assert.equal(summary.hubble, undefined);
-    assert.equal(summary.networkpolicy, undefined);
-    assert.deepEqual(summary.netbench.not_measured.map((x: { scenario: string }) => x.scenario), ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy', 'l7_policy']);
-    assert.ok(!summary.netbench.failures.some((f: { scenario: string }) => /hubble|policy/.test(f.scenario)), 'not a failure');
     const md = readFileSync(path.join(r.outputDir, 'report.md'), 'utf8');
     const section = md.slice(md.indexOf('## 5. Hubble & NetworkPolicy'), md.indexOf('## 6. Resources'));
-    for (const row of ['Hubble ON', 'Hubble OFF', 'No policy', 'L3/L4 CNP applied', 'L7 CNP applied']) assert.match(section, new RegExp(`^\\| ${row.replace('/', '\\/')} +\\| not measured: `, 'm'), section);
+    const l7Refused = /^the Cilium agent refused the L7 CiliumNetworkPolicy: "Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled" \(its log, pod cilium-\S+ on node \S+\)$/;
+    assert.equal(m('l7_policy').notMeasured, true);
+    assert.match(m('l7_policy').reason!, l7Refused);
     assert.match(section, /L7 CNP applied +\| not measured: the Cilium agent refused the L7 CiliumNetworkPolicy: "Invalid CiliumNetworkPolicy spec: L7 policy is not supported since L7 proxy is not enabled"/);
-    assert.doesNotMatch(section, /req\/s|\d+(\.\d+)?%/, 'no figure in the section');
+    console.log(section);
+    if (info.network === 'pods') {
+      // Each pod is a Cilium endpoint of its node's agent (cilium-cni): Hubble is toggled on the real agents
+      // and measured, the L3/L4 policy is enforced on the server's endpoint and measured.
+      for (const id of ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy']) {
+        assert.ok(m(id).ok && !m(id).notMeasured, `${id}: ${JSON.stringify(m(id))}`);
+        assert.ok((m(id).value ?? 0) > 0, `${id} measured a rate: ${JSON.stringify(m(id))}`);
+      }
+      assert.ok((await historyActivities(h)).includes('setHubble'), 'Hubble was toggled on the real agents');
+      assert.equal(summary.netbench.not_measured.map((x: { scenario: string }) => x.scenario).join(), 'l7_policy');
+      for (const row of ['Hubble ON', 'Hubble OFF', 'No policy', 'L3/L4 CNP applied']) assert.match(section, new RegExp(`^\\| ${row.replace('/', '\\/')} +\\| [\\d,.]+ `, 'm'), section);
+    } else {
+      // The other Cilium-only phases asked the real agent what it did, and say why they have no figure:
+      // the lab's pods have no Cilium endpoint (one network namespace: the shared network).
+      const noEndpoint = /: no Cilium endpoint for fortio-server on node \S+ nor fortio-client on node \S+ in namespace network-benchmark \(agent cilium-\S+ on \S+ lists [^)]*\): netbench's lab runs every pod in one network namespace, so no agent manages them \(issue 8\)$/;
+      for (const id of ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy']) {
+        assert.equal(m(id).notMeasured, true, `${id}: ${JSON.stringify(m(id))}`);
+        assert.match(m(id).reason!, noEndpoint);
+      }
+      assert.match(m('l3l4_policy').reason!, /^the agent imported the L3\/L4 CiliumNetworkPolicy \(policy revision \d+\), but it selects no endpoint/);
+      assert.match(m('hubble_on').reason!, /^Hubble observes endpoint traffic only/);
+      assert.equal(r.phases.find((x) => x.phase === 'hubble')?.status, 'done');
+      assert.ok(!(await historyActivities(h)).includes('setHubble'), 'the agent was not restarted for a Hubble with nothing to observe');
+      // ... and the run's summary and report show the reasons where the figures would be, never a number.
+      assert.equal(summary.hubble, undefined);
+      assert.equal(summary.networkpolicy, undefined);
+      assert.deepEqual(summary.netbench.not_measured.map((x: { scenario: string }) => x.scenario), ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy', 'l7_policy']);
+      for (const row of ['Hubble ON', 'Hubble OFF', 'No policy', 'L3/L4 CNP applied', 'L7 CNP applied']) assert.match(section, new RegExp(`^\\| ${row.replace('/', '\\/')} +\\| not measured: `, 'm'), section);
+      assert.doesNotMatch(section, /req\/s|\d+(\.\d+)?%/, 'no figure in the section');
+    }
+    assert.ok(!summary.netbench.failures.some((f: { scenario: string }) => /hubble|policy/.test(f.scenario)), 'not a failure');
     const html = readFileSync(path.join(r.outputDir, 'report.html'), 'utf8');
     assert.match(html, /not measured: the Cilium agent refused the L7 CiliumNetworkPolicy/);
-    console.log(section);
     assert.equal(r.scale.steps[0].convergence.metric, 'lb-entries');
     assert.ok(r.scale.steps[0].convergence.converged, r.scale.steps[0].convergence.reason);
   });

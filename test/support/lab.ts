@@ -43,7 +43,7 @@ function hookExit(): void {
  * node and pod in a namespace of its own, lab/pod-network.ts) instead of the
  * default shared one: the e2e tests on it are issue 8's item 7.
  */
-function labNetwork(): LabNetwork | undefined {
+export function labNetwork(): LabNetwork | undefined {
   const v = process.env.NETBENCH_LAB_NETWORK;
   if (v === undefined || v === '') return undefined;
   if (v !== 'shared' && v !== 'pods') throw new Error(`NETBENCH_LAB_NETWORK must be shared or pods, not "${v}"`);
