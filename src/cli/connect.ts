@@ -202,12 +202,25 @@ function unreachable(t: TemporalTarget, err: unknown): Error {
   );
 }
 
+/**
+ * The longest the CLI's channel waits between reconnect attempts while Temporal is unreachable.
+ * grpc-js backs off up to 120 s by default: after a Temporal restart `run --wait` / `watch` went on
+ * saying "Temporal unreachable" for up to two minutes, and a call made then failed once the SDK's
+ * own retries (about 20 s) were spent.
+ */
+export const RECONNECT_BACKOFF_MAX_MS = 5_000;
+
 /** A Client for the CLI (Connection over grpc-js). */
 export async function connect(t: TemporalTarget, extra: Partial<ConnectionOptions> = {}): Promise<Client> {
   const options = connectionOptions(t);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...options, connectTimeout: '5s', ...extra });
+    connection = await Connection.connect({
+      ...options,
+      connectTimeout: '5s',
+      ...extra,
+      channelArgs: { 'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MAX_MS, ...extra.channelArgs },
+    });
   } catch (err) {
     throw unreachable(t, err);
   }

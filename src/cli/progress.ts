@@ -2,6 +2,7 @@
  * Following a run from the CLI: a progress bar redrawn in place on a TTY,
  * one line per change elsewhere (logs, CI). Returns when the run ends.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type Progress } from '../shared';
 
@@ -29,17 +30,21 @@ export interface FollowOptions {
   progress?: () => Promise<string>;
   /** printed once when the LB-map fix waits for a decision */
   approvalHint?: (p: Progress) => string;
+  /** stop following (the run goes on in the server): follow() rejects with an AbortError once the call under way has answered */
+  signal?: AbortSignal;
 }
 
-/** Poll the progress query until the workflow closes; returns its final status name. */
+/** Poll the progress query until the workflow closes (or o.signal aborts); returns its final status name. */
 export async function follow(handle: WorkflowHandle, o: FollowOptions = {}): Promise<string> {
   const out = o.out ?? process.stdout;
+  const pause = () => sleep(o.intervalMs ?? 1000, undefined, { signal: o.signal });
   const tty = !!out.isTTY;
   let last = '';
   let hinted = false;
   let noWorkerSince = 0;
   let unreachableSince = 0;
   for (;;) {
+    o.signal?.throwIfAborted();
     let desc: Awaited<ReturnType<WorkflowHandle['describe']>>;
     try {
       desc = await handle.describe();
@@ -53,7 +58,7 @@ export async function follow(handle: WorkflowHandle, o: FollowOptions = {}): Pro
       if (tty) out.write(`\r\x1b[2K${line.slice(0, (out.columns ?? 160) - 1)}`);
       else if (line.replace(/\d+ s/, '') !== last.replace(/\d+ s/, '')) out.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
       last = line;
-      await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
+      await pause();
       continue;
     }
     if (desc.status.name !== 'RUNNING') {
@@ -65,24 +70,18 @@ export async function follow(handle: WorkflowHandle, o: FollowOptions = {}): Pro
       if (o.progress) {
         line = await o.progress();
         noWorkerSince = 0;
-        if (line !== last) {
-          if (tty) out.write(`\r\x1b[2K${line.slice(0, (out.columns ?? 160) - 1)}`);
-          else out.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-          last = line;
+      } else {
+        const p = await handle.query(progressQuery);
+        noWorkerSince = 0;
+        line = progressLine(p);
+        if (p.pendingApproval && !hinted && o.approvalHint) {
+          if (tty && last) out.write('\n');
+          out.write(o.approvalHint(p) + '\n');
+          hinted = true;
+          last = '';
         }
-        await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
-        continue;
+        if (!p.pendingApproval) hinted = false;
       }
-      const p = await handle.query(progressQuery);
-      noWorkerSince = 0;
-      line = progressLine(p);
-      if (p.pendingApproval && !hinted && o.approvalHint) {
-        if (tty && last) out.write('\n');
-        out.write(o.approvalHint(p) + '\n');
-        hinted = true;
-        last = '';
-      }
-      if (!p.pendingApproval) hinted = false;
     } catch {
       noWorkerSince ||= Date.now();
       line = Date.now() - noWorkerSince > 5000 ? `waiting for a netbench worker on task queue "${desc.taskQueue}" (start one: netbench worker)` : last;
@@ -92,6 +91,6 @@ export async function follow(handle: WorkflowHandle, o: FollowOptions = {}): Pro
       else out.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
       last = line;
     }
-    await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
+    await pause();
   }
 }
