@@ -415,15 +415,16 @@ describe('benchmarkRun (stub activities, real Temporal server)', () => {
     });
     const bundleCode = await workflowBundle();
     const w1 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundleCode, activities: first.activities, shutdownGraceTime: '500ms' });
-    const w1run = w1.run();
-    const h = await env.client.workflow.start(benchmarkRun, {
-      taskQueue,
-      workflowId: `bench-${randomUUID()}`,
-      args: [input({ NETBENCH_SKIP: 'throughput,rps,latency,metrics', SVC_CREATE_PARALLEL: '1' })],
+    // runUntil stops worker 1 however the start goes (a worker left running fails after the test, when teardown closes its connection).
+    const h = await w1.runUntil(async () => {
+      const started = await env.client.workflow.start(benchmarkRun, {
+        taskQueue,
+        workflowId: `bench-${randomUUID()}`,
+        args: [input({ NETBENCH_SKIP: 'throughput,rps,latency,metrics', SVC_CREATE_PARALLEL: '1' })],
+      });
+      await held; // step 2 is creating its Services on worker 1
+      return started;
     });
-    await held; // step 2 is creating its Services on worker 1
-    w1.shutdown();
-    await w1run;
     const second = stubActivities({ worker: 'w2', calls });
     const w2 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundleCode, activities: second.activities });
     const result = await w2.runUntil(h.result());
