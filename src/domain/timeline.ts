@@ -1,7 +1,7 @@
 /**
  * Where a run's time went: per timeline entry (a phase or a scale step) and
- * in total, the wall time split into tools, Service creation, convergence
- * waits, durable pauses and the rest, which is orchestration (scheduling,
+ * in total, the wall time split into tools, creating / deleting objects,
+ * convergence waits, durable pauses and the rest, which is orchestration (scheduling,
  * retries, cluster calls between the measurements). Pure.
  */
 import type { TimelineEntry } from './results';

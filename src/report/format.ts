@@ -9,6 +9,7 @@
 
 import type { ComponentMetrics } from '../domain/results';
 import { fmtNum } from '../domain/stats';
+import type { TimeSplit } from '../domain/timeline';
 
 /** The datapath's state after the run (report.md and report.html): each count the component metrics collected. */
 export function datapathStateRows(comp: ComponentMetrics | undefined): [string, string][] {
@@ -24,6 +25,31 @@ export function datapathStateRows(comp: ComponentMetrics | undefined): [string, 
 
 /** Missing value in a table cell (the measurement has no figure). */
 export const NONE = '—';
+
+/**
+ * Where the time went (report.md and report.html): the parts of a phase's wall
+ * time (domain/timeline.ts) in report order, each with the one name both reports
+ * give it (chart series, table column, prose).
+ */
+export const TIME_PARTS = [
+  { key: 'toolSeconds', name: 'tools' },
+  { key: 'createSeconds', name: 'creating / deleting objects' },
+  { key: 'convergeSeconds', name: 'convergence waits' },
+  { key: 'pauseSeconds', name: 'durable pauses' },
+  { key: 'otherSeconds', name: 'orchestration' },
+] as const satisfies readonly { key: keyof TimeSplit; name: string }[];
+
+/** What orchestration is not: "the tools, creating / deleting objects, convergence waits and durable pauses". */
+export const NOT_ORCHESTRATION = ((names: string[]) => `the ${names.slice(0, -1).join(', ')} and ${names.at(-1)}`)(
+  TIME_PARTS.filter((p) => p.key !== 'otherSeconds').map((p) => p.name),
+);
+
+/** A part of a whole as a percentage ("5.0%"); NONE when the whole is zero. */
+export const fmtShare = (part: number, whole: number): string => (whole > 0 ? fmtPct((part / whole) * 100) : NONE);
+
+/** The opening sentence of both reports' time section. */
+export const orchestrationSentence = (total: TimeSplit): string =>
+  `Orchestration (everything but ${NOT_ORCHESTRATION}) took ${fmtShare(total.otherSeconds, total.seconds)} of the ${fmtSecs(total.seconds)} wall time.`;
 
 /** "31,365", "10.43" (digits after the point), "-1,234.5": the spelling lives with the statistics. */
 export { fmtNum };

@@ -16,7 +16,7 @@ import { timeSplits, type TimeSplit } from '../domain/timeline';
 import { GLANCE_AT_SCALE, isMeasurementOf, overheadPhase, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
 import { SCALE_CHART_FILE, scaleChart } from './charts';
-import { NONE, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
+import { NONE, TIME_PARTS, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine, orchestrationSentence } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { clusterLabel, isCiliumType, overheadOf, viewSummary, type StepEntry, type SummaryView } from './summary-view';
 import { renderMarkdownTable as table, type Cell } from './table';
@@ -206,14 +206,14 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
 
   // ---- where the time went
   if (results.timeline?.length) {
-    const { rows, total, orchestrationShare } = timeSplits(results.timeline);
-    const cells = (r: TimeSplit) => [r.name, fmtSecs(r.seconds), fmtSecs(r.toolSeconds), fmtSecs(r.createSeconds), fmtSecs(r.convergeSeconds), fmtSecs(r.pauseSeconds), fmtSecs(r.otherSeconds)];
+    const { rows, total } = timeSplits(results.timeline);
+    const cells = (r: TimeSplit) => [r.name, fmtSecs(r.seconds), ...TIME_PARTS.map((p) => fmtSecs(r[p.key]))];
     out.push('## Where the time went', '');
     para(
-      `Orchestration (everything but the tools, creating and deleting objects, convergence waits and pauses) took ${(orchestrationShare * 100).toFixed(1)}% of the ${fmtSecs(total.seconds)} wall time.`,
+      orchestrationSentence(total),
       '',
       table(
-        ['Phase / step', { header: 'Wall', align: 'right' }, { header: 'Tools', align: 'right' }, { header: 'Creating / deleting', align: 'right' }, { header: 'Convergence', align: 'right' }, { header: 'Pauses', align: 'right' }, { header: 'Orchestration', align: 'right' }],
+        ['Phase / step', { header: 'Wall', align: 'right' }, ...TIME_PARTS.map((p) => ({ header: p.name[0].toUpperCase() + p.name.slice(1), align: 'right' as const }))],
         [...rows.map(cells), cells({ ...total, name: '**total**' })],
       ),
     );

@@ -16,7 +16,7 @@ import { isMeasurementOf, overheadPhase, scenarioById, SCENARIOS, scenariosOf, u
 import { estimate, intervalText } from '../domain/stats';
 import { barChart, stackedBarChart, type Bar } from './bars';
 import { SCALE_CURVES, scaleCurve } from './curves';
-import { NONE, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine } from './format';
+import { NONE, NOT_ORCHESTRATION, TIME_PARTS, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtShare, fmtUs, oneLine, orchestrationSentence } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { banner, esc, figure, page, para, section, table, toc, type CellIn } from './html';
 import { clusterLabel, isCiliumType, overheadOf, viewSummary, type SummaryView } from './summary-view';
@@ -344,30 +344,22 @@ function environmentRows(r: RunResults, s: SummaryView): CellIn[][] {
 /** Where the time went: each phase and scale step split into tools, creation, convergence, pauses and orchestration (domain/timeline.ts). */
 function timeSection(r: RunResults): string {
   if (!r.timeline?.length) return '';
-  const { rows, total, orchestrationShare } = timeSplits(r.timeline);
-  const parts = (t: TimeSplit) => [
-    { series: 'tools', value: t.toolSeconds },
-    { series: 'creating / deleting objects', value: t.createSeconds },
-    { series: 'convergence waits', value: t.convergeSeconds },
-    { series: 'durable pauses', value: t.pauseSeconds },
-    { series: 'orchestration', value: t.otherSeconds },
-  ];
-  // a share of the wall time (orchestration is never negative: splitOf clamps it)
-  const pct = (a: number, b: number) => (b > 0 ? fmtPct((a / b) * 100) : NONE);
+  const { rows, total } = timeSplits(r.timeline);
+  const parts = (t: TimeSplit) => TIME_PARTS.map((p) => ({ series: p.name, value: t[p.key] }));
   return section(
     'time',
     'Where the time went',
-    para(`Orchestration (everything but the tools, Service creation, convergence waits and pauses) took ${pct(total.otherSeconds, total.seconds)} of the ${fmtSecs(total.seconds)} wall time.`),
+    para(orchestrationSentence(total)),
     figure(
       stackedBarChart({
         title: 'Wall time per phase and scale step',
-        rows: rows.map((t) => ({ label: t.name, parts: parts(t), text: `${fmtSecs(t.seconds)} · orchestration ${pct(t.otherSeconds, t.seconds)}` })),
-        series: parts(total).map((p) => p.series),
+        rows: rows.map((t) => ({ label: t.name, parts: parts(t), text: `${fmtSecs(t.seconds)} · orchestration ${fmtShare(t.otherSeconds, t.seconds)}` })),
+        series: TIME_PARTS.map((p) => p.name),
         xLabel: 'seconds (workflow time)',
         yLabel: 'phase / step',
         xFormat: (v) => fmtNum(v),
       }),
-      `From the workflow's own records (workflow time): one bar per phase and scale step; orchestration (${fmtNum(orchestrationShare * 100, 1)}% in all) is what is left after the tools, Service creation, convergence waits and durable pauses.`,
+      `From the workflow's own records (workflow time): one bar per phase and scale step; orchestration (${fmtShare(total.otherSeconds, total.seconds)} in all) is what is left after ${NOT_ORCHESTRATION}.`,
     ),
   );
 }

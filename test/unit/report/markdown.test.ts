@@ -159,6 +159,19 @@ describe('renderReportMarkdown', () => {
     assert.deepEqual(top[4], ['cilium_ct4_global', '131,072', '17.0 MB']);
   });
 
+  it('Where the time went: the parts named as in report.html (format.ts TIME_PARTS), the rest is orchestration', () => {
+    const r = makeRun(A);
+    const t = (name: string, seconds: number, toolSeconds: number, createSeconds = 0, convergeSeconds = 0, pauseSeconds = 0) => ({ name, startedAt: r.startedAt, seconds, toolSeconds, createSeconds, convergeSeconds, pauseSeconds });
+    r.timeline = [t('throughput', 100, 90, 0, 0, 5), t('service-scale @5000', 200, 120, 50, 20, 0)];
+    const md = render(r).markdown;
+    assert.match(md, /Orchestration \(everything but the tools, creating \/ deleting objects, convergence waits and durable pauses\) took 5\.0% of the 300 s wall time\./);
+    const start = md.indexOf('## Where the time went');
+    assert.match(md.slice(start), /\n\| Phase \/ step +\| Wall +\| Tools +\| Creating \/ deleting objects +\| Convergence waits +\| Durable pauses +\| Orchestration +\|\n/);
+    const rows = tableAfter(md, '## Where the time went');
+    assert.deepEqual(rows.find((x) => x[0] === 'service-scale @5000'), ['service-scale @5000', '200 s', '120 s', '50 s', '20 s', '0.0 s', '10 s']);
+    assert.deepEqual(rows.at(-1), ['**total**', '300 s', '210 s', '50 s', '20 s', '5.0 s', '15 s']);
+  });
+
   it('Context: cluster facts and every option used', () => {
     const md = render(makeRun(B, { rounds: 3 })).markdown;
     const ctx = tableAfter(md, '## Context');

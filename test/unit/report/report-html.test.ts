@@ -74,7 +74,8 @@ describe('renderReportHtml', () => {
     const t = (name: string, seconds: number, toolSeconds: number, createSeconds = 0, convergeSeconds = 0, pauseSeconds = 0) => ({ name, startedAt: r.startedAt, seconds, toolSeconds, createSeconds, convergeSeconds, pauseSeconds });
     r.timeline = [t('throughput', 100, 90, 0, 0, 5), t('service-scale @5000', 200, 120, 50, 20, 0)];
     const page = unescape(html(r));
-    assert.match(page, /Orchestration \(everything but the tools, Service creation, convergence waits and pauses\) took 5\.0% of the 300 s wall time\./);
+    assert.match(page, /Orchestration \(everything but the tools, creating \/ deleting objects, convergence waits and durable pauses\) took 5\.0% of the 300 s wall time\./);
+    assert.match(page, /orchestration \(5\.0% in all\) is what is left after the tools, creating \/ deleting objects, convergence waits and durable pauses\./);
     const chart = svgs(page).find((x) => x.includes('Wall time per phase and scale step'))!;
     assertWellFormedSvg(chart);
     assert.deepEqual([...chart.matchAll(/<g class="series" data-name="([^"]+)"/g)].map((m) => m[1]), ['tools', 'creating / deleting objects', 'convergence waits', 'durable pauses', 'orchestration']);
