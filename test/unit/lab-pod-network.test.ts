@@ -6,14 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { labPaths } from '../../lab/config';
 import { execShimScript, NETWORK_ENV, patchKwokctlForPods, POD_NETNS_ENV } from '../../lab/exec-shim';
 import { writeKwokctlConfig } from '../../lab/kwokctl';
-import { labUp } from '../../lab/lab';
 import { nodeNetns, podNetns, podVeth } from '../../lab/pod-network';
 import { serverArgv, serverDaemonId } from '../../lab/pod-network-controller';
 
@@ -72,22 +71,6 @@ describe('kwokctl config for --network pods', () => {
     assert.deepEqual(exec.spec.execs[0].local.envs, [{ name: NETWORK_ENV, value: 'pods' }]);
     assert.ok(!docs.some((d) => d.kind === 'Exec'), 'kwok refuses Exec in --config when it is a CRD');
     assert.ok(!docs.some((d) => d.kind === 'ClusterPortForward'), 'port-forward dials the pod, not a stand-in on 127.0.0.1');
-  });
-});
-
-describe('lab up --network pods', () => {
-  it('refuses a Cilium datapath before it makes anything', async () => {
-    const cache = mkdtempSync(path.join(os.tmpdir(), 'lab-pods-cache-'));
-    const saved = process.env.NETBENCH_CACHE;
-    process.env.NETBENCH_CACHE = cache;
-    try {
-      await assert.rejects(labUp({ name: 'tref', network: 'pods', datapath: 'cilium-native' }), /kube-proxy datapath only for now/);
-      assert.deepEqual(readdirSync(cache), [], 'no state directory');
-    } finally {
-      if (saved === undefined) delete process.env.NETBENCH_CACHE;
-      else process.env.NETBENCH_CACHE = saved;
-      rmSync(cache, { recursive: true, force: true });
-    }
   });
 });
 
