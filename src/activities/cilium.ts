@@ -21,6 +21,7 @@ import {
   parseCiliumEndpointList,
   parseCiliumPolicyGet,
   policyImported,
+  withAgentCli,
 } from '../tools/cilium';
 
 export const CNP = { group: 'cilium.io', version: 'v2', plural: 'ciliumnetworkpolicies' } as const;
@@ -79,20 +80,11 @@ export function makeCiliumActivities(deps: { kubeConfig: KubeConfig }) {
     return byNode;
   }
 
-  /** The agent CLI in an agent pod: `cilium-dbg` (1.15+), else `cilium` (older images). */
-  async function agentCli(pod: V1Pod, args: (bin: string) => string[], signal?: AbortSignal): Promise<string> {
-    const run = (command: string[]) =>
-      execInPod({ kubeConfig: kc, namespace: 'kube-system', pod: pod.metadata!.name!, container: agentContainer(pod), command, timeoutMs: 60_000, signal });
-    try {
-      return (await run(args('cilium-dbg'))).stdout;
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'ExecCommandError') throw err;
-      try {
-        return (await run(args('cilium'))).stdout;
-      } catch {
-        throw err; // the cilium-dbg error says more
-      }
-    }
+  /** The agent CLI in an agent pod (withAgentCli: `cilium-dbg`, else `cilium`). */
+  async function agentCli(pod: V1Pod, command: string[], signal?: AbortSignal): Promise<string> {
+    const run = (argv: string[]) =>
+      execInPod({ kubeConfig: kc, namespace: 'kube-system', pod: pod.metadata!.name!, container: agentContainer(pod), command: argv, timeoutMs: 60_000, signal });
+    return (await withAgentCli(command, run)).stdout;
   }
 
   /** rollout restart ds/cilium and deploy/cilium-operator; wait until rolled out (heartbeating). */
@@ -210,7 +202,7 @@ export function makeCiliumActivities(deps: { kubeConfig: KubeConfig }) {
         if (node && agent && !out.agents.some((a) => a.node === node)) {
           const rec: EndpointCheck['agents'][number] = { node, agentPod: agent.metadata!.name!, lab: labNodes.has(node) };
           try {
-            const eps = parseCiliumEndpointList(await agentCli(agent, ciliumEndpointListArgs, ctx.cancellationSignal));
+            const eps = parseCiliumEndpointList(await agentCli(agent, ciliumEndpointListArgs(), ctx.cancellationSignal));
             listed.set(node, eps);
             rec.endpoints = describeEndpoints(eps);
           } catch (err) {
@@ -247,7 +239,7 @@ export function makeCiliumActivities(deps: { kubeConfig: KubeConfig }) {
       let lastError: string | undefined;
       for (;;) {
         try {
-          const repo = parseCiliumPolicyGet(await agentCli(agent, ciliumPolicyGetArgs, ctx.cancellationSignal));
+          const repo = parseCiliumPolicyGet(await agentCli(agent, ciliumPolicyGetArgs(), ctx.cancellationSignal));
           if (policyImported(repo, input.ns, name)) return { verdict: 'imported', node: input.node, agentPod, revision: repo.revision, seconds: seconds() };
           const log = await core.readNamespacedPodLog({
             name: agentPod,

@@ -14,7 +14,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Convergence, ProxyMode } from '../domain/results';
 import { execInPod } from '../kube/exec';
-import { ciliumBpfLbListArgs } from '../tools/cilium';
+import { ciliumBpfLbListArgs, withAgentCli } from '../tools/cilium';
 import { iptablesSaveArgs, nftListKubeProxyArgs, nftListRulesetArgs } from '../tools/iptables';
 import { IpvsadmCounter, ipvsadmListArgs } from '../tools/ipvsadm';
 import { abortableSleep as sleep } from '../kube/batches';
@@ -127,13 +127,7 @@ export function datapathPods(kc: KubeConfig) {
       }
     };
     try {
-      try {
-        await attempt(command);
-      } catch (err) {
-        // Newer Cilium images name the agent CLI cilium-dbg.
-        if (mode === 'cilium' && command[0] === 'cilium' && (err as { name?: string }).name === 'ExecCommandError') await attempt(['cilium-dbg', ...command.slice(1)]);
-        else throw err;
-      }
+      await withAgentCli(command, attempt);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;

@@ -35,6 +35,31 @@ import type { Probe } from './driver';
 /** Agent CLI name: `cilium` (older images) or `cilium-dbg` (1.15+). */
 export type CiliumBinary = string;
 
+/** The agent CLI's names, in the order they are tried: `cilium-dbg` (1.15+), then `cilium` (older images). */
+export const CILIUM_BINARIES = ['cilium-dbg', 'cilium'] as const;
+
+/**
+ * Run an agent CLI command (built below, under either name) under the name the
+ * agent image has: as `cilium-dbg ...`, and when that fails in the pod (an
+ * ExecCommandError, e.g. no such executable) as `cilium ...`; when both fail,
+ * the cilium-dbg error is thrown (it says more). Any other command runs as it is.
+ */
+export async function withAgentCli<T>(command: string[], run: (argv: string[]) => Promise<T>): Promise<T> {
+  const [first, ...rest] = command;
+  if (!(CILIUM_BINARIES as readonly string[]).includes(first)) return run(command);
+  const [newer, older] = CILIUM_BINARIES;
+  try {
+    return await run([newer, ...rest]);
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'ExecCommandError') throw err;
+    try {
+      return await run([older, ...rest]);
+    } catch {
+      throw err;
+    }
+  }
+}
+
 function bin(binary: CiliumBinary): string {
   return binarySchema.parse(binary);
 }

@@ -23,11 +23,37 @@ import {
   policyImported,
   parseProcStatusVmRssKb,
   procStatusArgs,
+  withAgentCli,
 } from '../../../src/tools/cilium';
 import { ToolOutputError } from '../../../src/tools/errors';
+import { ExecCommandError, ExecTimeoutError } from '../../../src/kube/exec';
 import { runArgv } from '../../support/tools';
 
 describe('cilium agent CLI argv (cilium or cilium-dbg)', () => {
+  // An agent pod as exec sees it: the executables its image has; anything else fails as the runtime reports it.
+  const pod = (has: string[], ran: string[][] = []) => async (argv: string[]) => {
+    ran.push(argv);
+    const target = { namespace: 'kube-system', pod: 'cilium-x', container: 'cilium-agent', command: argv };
+    if (!has.includes(argv[0])) throw new ExecCommandError(target, 5, -1, '', { message: `exec: "${argv[0]}": executable file not found in $PATH` });
+    return `${argv.join(' ')} ok`;
+  };
+
+  it('withAgentCli: cilium-dbg first (1.15+), cilium on an older image, whichever name the command was built with', async () => {
+    const ran: string[][] = [];
+    assert.equal(await withAgentCli(ciliumBpfLbListArgs(), pod(['cilium-dbg', 'cilium'], ran)), 'cilium-dbg bpf lb list ok');
+    assert.equal(await withAgentCli(ciliumEndpointListArgs(), pod(['cilium'], ran)), 'cilium endpoint list -o json ok');
+    assert.deepEqual(ran.map((a) => a[0]), ['cilium-dbg', 'cilium-dbg', 'cilium']);
+  });
+
+  it('withAgentCli: both names failing gives the cilium-dbg error; a dropped exec is not retried under the other name; other commands run as they are', async () => {
+    await assert.rejects(withAgentCli(ciliumStatusArgs(), pod([])), (e: Error) => e instanceof ExecCommandError && /"cilium-dbg": executable file not found/.test(e.message));
+    const ran: string[][] = [];
+    const dropped = new ExecTimeoutError({ namespace: 'kube-system', pod: 'cilium-x', container: 'cilium-agent', command: ['cilium-dbg'] }, 60_000, 60_000);
+    await assert.rejects(withAgentCli(ciliumStatusArgs(), async (argv) => (ran.push(argv), Promise.reject(dropped))), (e) => e === dropped);
+    assert.deepEqual(ran, [['cilium-dbg', 'status']]);
+    assert.equal(await withAgentCli(procStatusArgs(), pod(['cat'])), 'cat /proc/1/status ok');
+  });
+
   it('defaults to "cilium" and accepts "cilium-dbg"', () => {
     assert.deepEqual(ciliumStatusArgs(), ['cilium', 'status']);
     assert.deepEqual(ciliumStatusArgs('cilium-dbg'), ['cilium-dbg', 'status']);
