@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { AppsV1Api, CoreV1Api, VersionApi, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import type { ClusterFacts, ClusterType, ProxyMode } from '../domain/results';
 import { isNotFound } from '../kube/client';
-import { ciliumStatus } from '../tools/cilium';
+import { ciliumStatus, withAgentCli } from '../tools/cilium';
 import { execInPod } from '../kube/exec';
 
 export const DEFAULT_LB_MAP_MAX = 65536;
@@ -51,14 +51,9 @@ export function makeClusterActivities(deps: { kubeConfig: KubeConfig }) {
       const pod = pods.items.find((p) => p.status?.phase === 'Running');
       let tunnel = 'unknown';
       if (pod) {
-        const r = await execInPod({
-          kubeConfig: kc,
-          namespace: 'kube-system',
-          pod: pod.metadata!.name!,
-          container: pod.spec?.containers?.[0]?.name,
-          command: ciliumStatus.argv(),
-          timeoutMs: 60_000,
-        }).catch(() => undefined);
+        const r = await withAgentCli(ciliumStatus.argv(), (command) =>
+          execInPod({ kubeConfig: kc, namespace: 'kube-system', pod: pod.metadata!.name!, container: pod.spec?.containers?.[0]?.name, command, timeoutMs: 60_000 }),
+        ).catch(() => undefined);
         tunnel = r ? ciliumStatus.parse({ stdout: r.stdout ?? '', stderr: r.stderr ?? '' }) : 'unknown';
       }
       const overlay = tunnel === 'vxlan' || tunnel === 'geneve';
