@@ -9,7 +9,7 @@
  * as Services grow (O(n) first-packet scan), nftables stay level
  * (verdict-map lookup), Cilium too (socket LB: one hash lookup at connect()).
  *
- *   npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables,cilium]
+ *   npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables,cilium] [--network shared|pods]
  *   npx tsx bench/pivot.ts --from iptables=DIR,cilium=DIR     # the table again, from finished runs' result dirs
  *
  * Run it on a quiet machine: the figures are throughput on 2 shared cores.
@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { labDown, labUp } from '../lab/lab';
+import { NETWORK_NAMES, type LabNetwork } from '../lab/config';
 import { resolveConfig } from '../src/config';
 import { canonicalId } from '../src/domain/scenarios';
 import { WORKFLOW } from '../src/shared';
@@ -33,9 +34,9 @@ import { renderMarkdownTable } from '../src/report/table';
 import { startTemporal } from '../test/support/temporal';
 import { workflowBundle } from '../test/support/workflows';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '1000,5000,10000,20000' }, seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, modes: { type: 'string', default: 'iptables,nftables,cilium' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '1000,5000,10000,20000' }, seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, modes: { type: 'string', default: 'iptables,nftables,cilium' }, network: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
-  console.log(`usage: npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables,cilium]
+  console.log(`usage: npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables,cilium] [--network shared|pods]
        npx tsx bench/pivot.ts --from MODE=DIR[,MODE=DIR...]
 
 The article's pivot on this machine: for each mode a fresh lab (kube-proxy iptables, kube-proxy
@@ -69,6 +70,8 @@ if (values.from !== undefined) {
 }
 
 async function measureModes(): Promise<void> {
+  const network = values.network as LabNetwork | undefined;
+  if (network !== undefined && !NETWORK_NAMES.includes(network)) throw new Error(`--network: ${NETWORK_NAMES.join(' or ')}, not "${values.network}"`);
   const modes = values.modes!.split(',').map((m) => {
     if (!isMode(m)) throw new Error(`--modes: iptables, nftables or cilium, not "${m}"`);
     return m;
@@ -79,8 +82,8 @@ async function measureModes(): Promise<void> {
       await labDown({ name: 'pivot' });
       const info = await labUp(
         mode === 'cilium'
-          ? { name: 'pivot', datapath: 'cilium-native', onProgress: (m) => console.error(`[lab] ${m}`) }
-          : { name: 'pivot', proxyMode: mode, onProgress: (m) => console.error(`[lab] ${m}`) },
+          ? { name: 'pivot', datapath: 'cilium-native', network, onProgress: (m) => console.error(`[lab] ${m}`) }
+          : { name: 'pivot', proxyMode: mode, network, onProgress: (m) => console.error(`[lab] ${m}`) },
       );
       const kubeConfig = loadKubeConfig({ kubeconfigPath: info.kubeconfigPath });
       const kube = makeKubeClients({ kubeConfig });

@@ -68,7 +68,10 @@ if [ -n "\$ns" ]; then
   # there once (in that namespace only: it goes with kwok-controller).
   if [ -n "\$${POD_CGROUP_ENV}" ]; then
     [ -e /sys/fs/cgroup/cgroup.procs ] || mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || true
-    echo \$\$ > "/sys/fs/cgroup/\$${POD_CGROUP_ENV}/cgroup.procs" || exit 126
+    if ! echo \$\$ > "/sys/fs/cgroup/\$${POD_CGROUP_ENV}/cgroup.procs"; then
+      echo "netbench lab: cannot join this pod's node cgroup (\$${POD_CGROUP_ENV}) in kwok-controller's mount namespace" >&2
+      exit 126
+    fi
   fi
   exec ip netns exec "\$ns" "\$name" "\$@"
 fi

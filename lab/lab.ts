@@ -59,7 +59,8 @@ export interface LabOptions {
   /**
    * `shared` (default): every pod is a process in the one lab namespace.
    * `pods`: each worker and each pod has a network namespace of its own
-   * (lab/pod-network.ts); kube-proxy datapath only, for now.
+   * (lab/pod-network.ts); with Cilium, one agent per node and the real
+   * cilium-cni per pod (lab/datapath/cilium.ts).
    */
   network?: LabNetwork;
   onProgress?: (msg: string) => void;
@@ -201,7 +202,6 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
   const bins = checkPrerequisites();
   const unlock = lock(p);
   try {
-    for (const d of [p.pidDir, p.logDir, p.execDir]) mkdirSync(d, { recursive: true });
     const saved = readState(p);
     const mode: ProxyMode = opts.proxyMode ?? (saved?.datapath.settings.mode as ProxyMode | undefined) ?? 'iptables';
     const network: LabNetwork = opts.network ?? saved?.network ?? 'shared';
@@ -209,10 +209,12 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     if (saved && (saved.network ?? 'shared') !== network) {
       throw new Error(`lab "${p.name}" runs the ${saved.network ?? 'shared'} network; run \`lab down --name ${p.name}\` before switching to --network ${network}`);
     }
+    datapath.preflight?.();
     if (saved && saved.datapath.kind !== datapath.kind) {
       // kwok's exec rules and kwok-controller's environment are fixed when kwokctl creates the cluster.
       throw new Error(`lab "${p.name}" runs the ${saved.datapath.kind} datapath; run \`lab down --name ${p.name}\` before switching to ${datapath.kind}`);
     }
+    for (const d of [p.pidDir, p.logDir, p.execDir]) mkdirSync(d, { recursive: true });
     const apiserverPort = saved?.apiserverPort ?? (await freeLoopbackPort());
     const kubeVersion = saved?.kubeVersion ?? (await kubeVersionOf(bins));
     const server = `https://127.0.0.1:${apiserverPort}`;

@@ -1,9 +1,16 @@
 /**
  * A REAL Cilium datapath (`lab up --datapath cilium-native|cilium-overlay`):
- * the real cilium-operator-generic registers Cilium's CRDs, and one real
- * cilium-agent (v1.19.4, built by `scripts/setup.sh cilium`) with kube-proxy
- * replacement translates Service traffic in the lab's network namespace with
- * its BPF load balancer. No kube-proxy runs.
+ * the real cilium-operator-generic registers Cilium's CRDs, and real
+ * cilium-agents (v1.19.4, built by `scripts/setup.sh cilium`) with kube-proxy
+ * replacement translate Service traffic with their BPF load balancer. No
+ * kube-proxy runs.
+ *
+ * On the pods network (`--network pods`) there is one agent per node, in the
+ * node's namespace, and the real cilium-cni makes each pod an endpoint of its
+ * node's agent (lab/datapath/cilium-cni.ts, lab/README.md "Cilium on the pods
+ * network"); each agent is set up as below, with the node's eth0 for its
+ * devices and a cgroup of its own (AgentSite). The rest of this comment is
+ * the shared network's single agent.
  *
  * What the agent is given, so that it touches nothing outside the lab:
  *   - a cgroup2 subtree `<cgroup2 mount>/nb-<lab>` holding ONLY the lab's
@@ -266,6 +273,11 @@ export function defaultCiliumConfig(routing: CiliumRouting, network: LabNetwork 
     'enable-health-checking': 'false',
     'enable-endpoint-health-checking': 'false',
     'preallocate-bpf-maps': 'false',
+    // Helm's trace aggregation (the agent's own default, None, emits an event for every packet):
+    // what Hubble costs on a cluster installed the usual way.
+    'monitor-aggregation': 'medium',
+    'monitor-aggregation-interval': '5s',
+    'monitor-aggregation-flags': 'all',
     // bpf-lb-map-max deliberately absent: Cilium's default 65536 applies.
   };
   for (const [k, v] of Object.entries(routingConfig(routing, network))) if (v !== null) data[k] = v;
@@ -342,6 +354,11 @@ export class CiliumDatapath implements LabDatapath {
     readonly network: LabNetwork = 'shared',
   ) {
     this.settings = { datapath: `cilium-${routing}` };
+  }
+
+  preflight(): void {
+    checkCiliumBuild();
+    if (this.network === 'pods') cniPodStages();
   }
 
   sites(p: LabPaths): AgentSite[] {

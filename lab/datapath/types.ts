@@ -47,6 +47,8 @@ export interface LabDatapath {
   daemonIds(): string[];
   /** The kube-system DaemonSet `lab up` waits for (default `kube-proxy`). */
   readonly daemonSet?: string;
+  /** Throws, saying what is missing, before `lab up` makes anything (a build, kwok's stages); optional. */
+  preflight?(): void;
   /** Extend the kwokctl config file before the cluster is created (e.g. exec rules); optional. */
   patchKwokctlConfig?(file: string, paths: LabPaths): void;
 }
