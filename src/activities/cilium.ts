@@ -8,7 +8,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
-import type { EndpointCheck, PolicyVerdict } from '../domain/cilium-checks';
+import { CILIUM_AGENT_SELECTOR, type EndpointCheck, type PolicyVerdict } from '../domain/cilium-checks';
 import { isNotFound } from '../kube/client';
 import { abortableSleep as sleep } from '../kube/batches';
 import { execInPod } from '../kube/exec';
@@ -71,7 +71,7 @@ export function makeCiliumActivities(deps: { kubeConfig: KubeConfig }) {
 
   /** The running Cilium agent pod on each node (a DaemonSet: one per node). */
   async function agentPods(): Promise<Map<string, V1Pod>> {
-    const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=cilium' })).items;
+    const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: CILIUM_AGENT_SELECTOR })).items;
     const byNode = new Map<string, V1Pod>();
     for (const p of pods) {
       const node = p.spec?.nodeName;

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { AppsV1Api, CoreV1Api, VersionApi, type KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { CILIUM_AGENT_SELECTOR } from '../domain/cilium-checks';
 import type { ClusterFacts, ClusterType, ProxyMode } from '../domain/results';
 import { isNotFound } from '../kube/client';
 import { ciliumStatus, withAgentCli } from '../tools/cilium';
@@ -47,7 +48,7 @@ export function makeClusterActivities(deps: { kubeConfig: KubeConfig }) {
       if (!isNotFound(err)) throw err;
     }
     if (ciliumReady > 0) {
-      const pods = await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=cilium' });
+      const pods = await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: CILIUM_AGENT_SELECTOR });
       const pod = pods.items.find((p) => p.status?.phase === 'Running');
       let tunnel = 'unknown';
       if (pod) {

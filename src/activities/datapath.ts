@@ -12,6 +12,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CILIUM_AGENT_SELECTOR } from '../domain/cilium-checks';
 import type { Convergence, ProxyMode } from '../domain/results';
 import { execInPod } from '../kube/exec';
 import { ciliumBpfLbListArgs, withAgentCli } from '../tools/cilium';
@@ -23,7 +24,7 @@ export const DATAPATH_SELECTOR: Record<ProxyMode, string> = {
   iptables: 'k8s-app=kube-proxy',
   nftables: 'k8s-app=kube-proxy',
   ipvs: 'k8s-app=kube-proxy',
-  cilium: 'k8s-app=cilium',
+  cilium: CILIUM_AGENT_SELECTOR,
 };
 
 /** Commands run in the datapath pod, per mode. */

@@ -14,6 +14,9 @@
  * them into decisions and reasons. Pure: imported by the workflow.
  */
 
+/** The Cilium agent pods in kube-system (DaemonSet cilium), by the label every Cilium install gives them. */
+export const CILIUM_AGENT_SELECTOR = 'k8s-app=cilium';
+
 /** The benchmark pods a policy selects and whose traffic Hubble would observe: the policies' endpointSelector and fromEndpoints. */
 export const POLICY_PODS = { server: 'fortio-server', client: 'fortio-client' } as const;
 

@@ -14,7 +14,7 @@
 import { ApplicationFailure, CancellationScope, executeChild, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { datedDir, type PhaseName, type RunOptions } from '../config';
 import { buildPlan, isCilium, roundsOf, scenariosOf, type Plan } from '../domain/plan';
-import { baselineNotMeasured, hubbleNotMeasured, missingEndpoints, policyNotMeasured, POLICY_PODS, unknownEndpoints } from '../domain/cilium-checks';
+import { baselineNotMeasured, CILIUM_AGENT_SELECTOR, hubbleNotMeasured, missingEndpoints, policyNotMeasured, POLICY_PODS, unknownEndpoints } from '../domain/cilium-checks';
 import type { ClusterFacts, Measurement, PhaseRecord, RunResults } from '../domain/results';
 import { AdoptedWork } from '../domain/resume';
 import { scenarioById, scenarioLabel, WARMUP, type Scenario, type Targets } from '../domain/scenarios';
@@ -41,7 +41,7 @@ export interface BenchmarkInput {
 /** The component whose resources the run samples: the Cilium agent or kube-proxy. */
 function datapathComponent(cluster: ClusterFacts) {
   return isCilium(cluster.clusterType)
-    ? { name: 'cilium_agent' as const, selector: 'k8s-app=cilium', csv: 'cilium', samplesCsv: 'cilium_agent_cpu_mem' }
+    ? { name: 'cilium_agent' as const, selector: CILIUM_AGENT_SELECTOR, csv: 'cilium', samplesCsv: 'cilium_agent_cpu_mem' }
     : { name: 'kubeproxy' as const, selector: 'k8s-app=kube-proxy', csv: 'kubeproxy', samplesCsv: 'kubeproxy_cpu_mem' };
 }
 
