@@ -1,7 +1,8 @@
 /**
- * Run one scenario round: exec the tool in its client pod (heartbeating,
- * cancellable, bounded by KUBECTL_TIMEOUT), stream its raw output to the
- * run directory in the reference's layout, parse it, return the figures.
+ * Run one scenario round: exec the tool in its client pod (heartbeating its
+ * elapsed seconds through liveness.ts heartbeatWhile, cancellable, bounded by
+ * KUBECTL_TIMEOUT), stream its raw output to the run directory in the
+ * reference's layout, parse it, return the figures.
  * A failure throws (Temporal retries, up to 3 attempts); the workflow then
  * records the last reason.
  */
@@ -15,6 +16,7 @@ import { FIXTURE_CONTAINER } from '../domain/fixtures';
 import { execInPod } from '../kube/exec';
 import { driverFor } from '../tools';
 import { ToolOutputError } from '../tools/errors';
+import { heartbeatWhile } from './liveness';
 
 export interface MeasureInput {
   outputDir: string;
@@ -40,20 +42,23 @@ export function makeMeasureActivities(deps: { kubeConfig: KubeConfig }) {
       const driver = driverFor(s);
       const argv = driver.argv(s, { ip, seconds: input.seconds });
       const started = Date.now();
-      const beat = setInterval(() => ctx.heartbeat({ elapsedSec: Math.round((Date.now() - started) / 1000), of: input.seconds }), 5000);
       let exitCode: number | undefined;
       let stderr = '';
       try {
-        const r = await execInPod({
-          kubeConfig: deps.kubeConfig,
-          namespace: input.ns,
-          pod: s.client,
-          container: FIXTURE_CONTAINER[s.client],
-          command: argv,
-          timeoutMs: input.execTimeoutSec * 1000,
-          signal: ctx.cancellationSignal,
-          stdoutFile: `${file}.partial`,
-        });
+        const r = await heartbeatWhile(
+          () =>
+            execInPod({
+              kubeConfig: deps.kubeConfig,
+              namespace: input.ns,
+              pod: s.client,
+              container: FIXTURE_CONTAINER[s.client],
+              command: argv,
+              timeoutMs: input.execTimeoutSec * 1000,
+              signal: ctx.cancellationSignal,
+              stdoutFile: `${file}.partial`,
+            }),
+          () => ({ elapsedSec: Math.round((Date.now() - started) / 1000), of: input.seconds }),
+        );
         exitCode = r.exitCode;
         stderr = r.stderr ?? '';
       } catch (err) {
@@ -62,8 +67,6 @@ export function makeMeasureActivities(deps: { kubeConfig: KubeConfig }) {
         if (e.name !== 'ExecCommandError') throw err;
         exitCode = e.exitCode;
         stderr = e.stderr ?? '';
-      } finally {
-        clearInterval(beat);
       }
       await rename(`${file}.partial`, file).catch(() => undefined);
       if (stderr.trim()) await writeFile(`${file}.err`, stderr);
