@@ -13,7 +13,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Measurement } from '../domain/results';
 import { rawFile, scenarioById, targetIp, type Targets } from '../domain/scenarios';
 import { FIXTURE_CONTAINER } from '../domain/fixtures';
-import { execInPod } from '../kube/exec';
+import { ExecCommandError, execInPod } from '../kube/exec';
 import { driverFor } from '../tools';
 import { ToolOutputError } from '../tools/errors';
 import { heartbeatWhile } from './liveness';
@@ -63,10 +63,9 @@ export function makeMeasureActivities(deps: { kubeConfig: KubeConfig }) {
         stderr = r.stderr ?? '';
       } catch (err) {
         // A non-zero exit still leaves the tool's own output (iperf3 prints an error JSON): parse it for the reason.
-        const e = err as { exitCode?: number; stderr?: string; name?: string };
-        if (e.name !== 'ExecCommandError') throw err;
-        exitCode = e.exitCode;
-        stderr = e.stderr ?? '';
+        if (!(err instanceof ExecCommandError)) throw err;
+        exitCode = err.exitCode;
+        stderr = err.stderrTail;
       }
       await rename(`${file}.partial`, file).catch(() => undefined);
       if (stderr.trim()) await writeFile(`${file}.err`, stderr);
