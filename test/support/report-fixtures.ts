@@ -5,7 +5,7 @@
 
 import { resolveConfig, toRunOptions, type RunOptions } from '../../src/config';
 import { buildPlan } from '../../src/domain/plan';
-import type { ClusterType, Measurement, RunResults, ScaleStepResult } from '../../src/domain/results';
+import type { ClusterType, Measurement, RunResults, ScaleStepResult, TimelineEntry } from '../../src/domain/results';
 import { rawFile, scenarioById } from '../../src/domain/scenarios';
 import { buildSummary } from '../../src/domain/summary';
 
@@ -228,6 +228,12 @@ export function makeRun(f: ClusterFigures, o: { rounds?: number; spread?: number
 }
 
 export const withSummary = (results: RunResults) => ({ results, summary: buildSummary(results) });
+
+/** A run's timeline for the time sections: throughput 100 s (90 tools, 5 pauses), a scale step 200 s (120 tools, 50 creating, 20 converging); 300 s wall, 15 s (5.0%) orchestration. */
+export function sampleTimeline(r: RunResults): TimelineEntry[] {
+  const t = (name: string, seconds: number, toolSeconds: number, createSeconds = 0, convergeSeconds = 0, pauseSeconds = 0) => ({ name, startedAt: r.startedAt, seconds, toolSeconds, createSeconds, convergeSeconds, pauseSeconds });
+  return [t('throughput', 100, 90, 0, 0, 5), t('service-scale @5000', 200, 120, 50, 20, 0)];
+}
 
 /** The reference's degradation formula, written out independently of src/domain/stats. */
 export function refPct(measured: number, baseline: number): string {

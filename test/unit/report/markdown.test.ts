@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSummary } from '../../../src/domain/summary';
 import { renderReportMarkdown, SCALE_CHART_FILE } from '../../../src/report/markdown';
-import { A, B, C, failed, makeRun, refPct, STEPS } from '../../support/report-fixtures';
+import { A, B, C, failed, makeRun, refPct, sampleTimeline, STEPS } from '../../support/report-fixtures';
 import { assertWellFormedSvg } from '../../support/svg-check';
 
 const render = (run = makeRun(A)) => renderReportMarkdown(run, buildSummary(run));
@@ -161,8 +161,7 @@ describe('renderReportMarkdown', () => {
 
   it('Where the time went: the parts named as in report.html (format.ts TIME_PARTS), the rest is orchestration', () => {
     const r = makeRun(A);
-    const t = (name: string, seconds: number, toolSeconds: number, createSeconds = 0, convergeSeconds = 0, pauseSeconds = 0) => ({ name, startedAt: r.startedAt, seconds, toolSeconds, createSeconds, convergeSeconds, pauseSeconds });
-    r.timeline = [t('throughput', 100, 90, 0, 0, 5), t('service-scale @5000', 200, 120, 50, 20, 0)];
+    r.timeline = sampleTimeline(r);
     const md = render(r).markdown;
     assert.match(md, /Orchestration \(everything but the tools, creating \/ deleting objects, convergence waits and durable pauses\) took 5\.0% of the 300 s wall time\./);
     const start = md.indexOf('## Where the time went');

@@ -9,7 +9,7 @@ import type { RunResults } from '../../../src/domain/results';
 import { scenariosOf } from '../../../src/domain/scenarios';
 import { buildSummary } from '../../../src/domain/summary';
 import { renderReportHtml } from '../../../src/report/report-html';
-import { A, B, failed, makeRun } from '../../support/report-fixtures';
+import { A, B, failed, makeRun, sampleTimeline } from '../../support/report-fixtures';
 import { assertWellFormedSvg } from '../../support/svg-check';
 
 const html = (r: RunResults) => renderReportHtml(r, buildSummary(r));
@@ -71,8 +71,7 @@ describe('renderReportHtml', () => {
 
   it('shows where the time went, from the workflow\'s timeline', () => {
     const r = makeRun(A);
-    const t = (name: string, seconds: number, toolSeconds: number, createSeconds = 0, convergeSeconds = 0, pauseSeconds = 0) => ({ name, startedAt: r.startedAt, seconds, toolSeconds, createSeconds, convergeSeconds, pauseSeconds });
-    r.timeline = [t('throughput', 100, 90, 0, 0, 5), t('service-scale @5000', 200, 120, 50, 20, 0)];
+    r.timeline = sampleTimeline(r);
     const page = unescape(html(r));
     assert.match(page, /Orchestration \(everything but the tools, creating \/ deleting objects, convergence waits and durable pauses\) took 5\.0% of the 300 s wall time\./);
     assert.match(page, /orchestration \(5\.0% in all\) is what is left after the tools, creating \/ deleting objects, convergence waits and durable pauses\./);
