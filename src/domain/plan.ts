@@ -5,7 +5,7 @@
  */
 import type { PhaseName, RunOptions } from '../config';
 import type { ClusterType } from './results';
-import { SCALE_SCENARIOS, scenariosOf, type Scenario } from './scenarios';
+import { roundsOf, SCALE_SCENARIOS, scenariosOf, type Scenario } from './scenarios';
 
 export interface PlannedPhase {
   phase: PhaseName;
@@ -26,12 +26,14 @@ export const isCilium = (t: ClusterType) => t.startsWith('cilium-');
 /** The catalogue's scenariosOf (plan.ts had a copy), re-exported for the workflow and tests that plan with this module. */
 export { scenariosOf };
 
-export function roundsOf(s: Scenario, rounds: number): number {
-  return s.repeat === 'rounds' ? rounds : 1;
-}
+/** The catalogue's roundsOf, re-exported for the workflow and tests that plan with this module. */
+export { roundsOf };
 
-/** `measures`: which catalogue rows this run measures (the workflow leaves out a row added after the history it replays) */
-export function buildPlan(o: RunOptions, clusterType: ClusterType, measures: (s: Scenario) => boolean = () => true): Plan {
+/**
+ * `measures`: which catalogue rows this run measures (the workflow leaves out a row added after the history it replays);
+ * `since`: which `roundsSince` patches the run has (the workflow's patched(); by default all)
+ */
+export function buildPlan(o: RunOptions, clusterType: ClusterType, measures: (s: Scenario) => boolean = () => true, since: (patchId: string) => boolean = () => true): Plan {
   const phases: PlannedPhase[] = [];
   const order: PhaseName[] = ['throughput', 'rps', 'latency', 'hubble', 'networkpolicy', 'service-scale', 'metrics'];
   for (const phase of order) {
@@ -46,9 +48,9 @@ export function buildPlan(o: RunOptions, clusterType: ClusterType, measures: (s:
     }
     let measurements = 0;
     if (phase === 'service-scale') {
-      measurements = o.svcScaleSteps.length * SCALE_SCENARIOS.filter(measures).reduce((a, s) => a + roundsOf(s, o.rounds), 0);
+      measurements = o.svcScaleSteps.length * SCALE_SCENARIOS.filter(measures).reduce((a, s) => a + roundsOf(s, o.rounds, since), 0);
     } else if (phase !== 'metrics') {
-      measurements = scenariosOf(phase).filter(measures).reduce((a, s) => a + roundsOf(s, o.rounds), 0);
+      measurements = scenariosOf(phase).filter(measures).reduce((a, s) => a + roundsOf(s, o.rounds, since), 0);
     }
     phases.push({ phase, run, reason, measurements: run ? measurements : 0 });
   }

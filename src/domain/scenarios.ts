@@ -95,8 +95,9 @@ export interface AtScale {
 }
 
 /**
- * A configuration of an overhead phase (Hubble, NetworkPolicy): one
- * fortio run per configuration, each treatment compared with its phase's
+ * A configuration of an overhead phase (Hubble, NetworkPolicy): fortio
+ * ROUNDS times per configuration (once before 0.5, as in the reference:
+ * `roundsSince`), the mean of each treatment compared with its phase's
  * baseline. benchmark-summary.json has a section per phase (its name is
  * the phase's) with each configuration's req/s under `key` and each
  * treatment's change against the baseline under `pctKey`; in catalogue
@@ -141,8 +142,15 @@ interface ScenarioBase {
   client: string;
   target: TargetKind;
   port: number;
-  /** repeated ROUNDS times, or run once (Hubble, NetworkPolicy, HTTP p99 as in the reference) */
+  /** repeated ROUNDS times, or run once (as in the reference) */
   repeat: 'rounds' | 'once';
+  /**
+   * A row the reference ran once that netbench repeats ROUNDS times from a
+   * later release on (the Hubble and NetworkPolicy configurations): the
+   * patch id (`patched()`) the workflow repeats it behind, so runs that
+   * started before it (recorded histories) keep measuring it once.
+   */
+  roundsSince?: string;
   /** the headline figure (Measurement.value): the parsed figure it is, its unit and which way is better */
   headlineFigure: 'gbps' | 'qps' | 'p99Us';
   unit: Unit;
@@ -186,7 +194,7 @@ export type Scenario = IperfScenario | FortioScenario | NetperfScenario;
 const ECHO_PATH = '/echo?size=512';
 export const fortioUrl = (ip: string, port = 8080) => `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${ECHO_PATH}`;
 
-type Extra = Partial<Pick<ScenarioBase, 'headline' | 'glance' | 'figures' | 'rawName' | 'atScale' | 'repeat' | 'overhead' | 'since'>>;
+type Extra = Partial<Pick<ScenarioBase, 'headline' | 'glance' | 'figures' | 'rawName' | 'atScale' | 'repeat' | 'overhead' | 'since' | 'roundsSince'>>;
 
 const iperf = (id: string, title: string, target: TargetKind, port: number, streams: number, extra: Extra & { client?: string } = {}): IperfScenario => ({
   id, title, phase: 'throughput', tool: 'iperf3', client: extra.client ?? 'iperf-client', target, port, streams, repeat: 'rounds', headlineFigure: 'gbps', unit: 'Gbps', better: 'higher', ...withoutClient(extra),
@@ -206,6 +214,19 @@ function withoutClient<T extends { client?: string }>(x: T): Omit<T, 'client'> {
   return rest;
 }
 const µs = (key: string, figure: string, label: string, glance?: FigureDef['glance']): FigureDef => ({ key, figure, label, unit: 'µs', better: 'lower', pick: 'avg-int', ...(glance ? { glance } : {}) });
+
+/** The patch id behind which the overhead phases measure each configuration ROUNDS times (the reference, and runs before 0.5, once). */
+export const OVERHEAD_ROUNDS_PATCH = 'netbench-overhead-rounds';
+const OVERHEAD_ROUNDS = { repeat: 'rounds', roundsSince: OVERHEAD_ROUNDS_PATCH } as const;
+
+/**
+ * How many rounds a run measures a scenario: ROUNDS, or 1 for a row run
+ * once, and for a row repeated since a patch the run predates (`since`:
+ * the workflow's patched(); outside a workflow every patch applies).
+ */
+export function roundsOf(s: Scenario, rounds: number, since: (patchId: string) => boolean = () => true): number {
+  return s.repeat === 'rounds' && (!s.roundsSince || since(s.roundsSince)) ? rounds : 1;
+}
 
 /** Measurements of the fixed phases, in the reference's order. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -229,26 +250,26 @@ export const SCENARIOS: readonly Scenario[] = [
     figures: [{ key: 'http_p99_1k_qps_ms', figure: 'p99Ms', label: 'HTTP p99 @1000 QPS', unit: 'ms', better: 'lower', pick: 'first-round', glance: { key: 'http_p99', label: 'HTTP p99 @1000 QPS' } }],
   }),
   fortio('hubble_on', 'hubble', 'Hubble ON (c64 keepalive via Svc)', 'fortio-service', 64, true, {
-    repeat: 'once',
+    ...OVERHEAD_ROUNDS,
     overhead: { role: 'treatment', key: 'with_hubble_qps', pctKey: 'overhead_pct', label: 'Hubble ON', terminal: 'with Hubble', short: 'ON', glance: { key: 'hubble_overhead', label: 'Hubble L3/L4 overhead' } },
   }),
   fortio('hubble_off', 'hubble', 'Hubble OFF (c64 keepalive via Svc)', 'fortio-service', 64, true, {
-    repeat: 'once',
+    ...OVERHEAD_ROUNDS,
     overhead: { role: 'baseline', key: 'without_hubble_qps', alone: false, label: 'Hubble OFF', terminal: 'without Hubble', short: 'OFF' },
   }),
   fortio('no_policy', 'networkpolicy', 'No policy (c64 keepalive via Svc)', 'fortio-service', 64, true, {
-    repeat: 'once',
+    ...OVERHEAD_ROUNDS,
     overhead: { role: 'baseline', key: 'baseline_qps', alone: true, label: 'No policy', terminal: 'no policy', short: 'baseline' },
   }),
   fortio('l3l4_policy', 'networkpolicy', 'L3/L4 CNP applied', 'fortio-service', 64, true, {
-    repeat: 'once',
+    ...OVERHEAD_ROUNDS,
     overhead: {
       role: 'treatment', key: 'l3l4_qps', pctKey: 'l3l4_overhead_pct', label: 'L3/L4 CNP applied', terminal: 'L3/L4 CNP', glance: { key: 'l3l4_overhead', label: 'L3/L4 NetworkPolicy overhead' },
       note: '**L3/L4** CiliumNetworkPolicy (fortio-client → fortio-server 8080/TCP):',
     },
   }),
   fortio('l7_policy', 'networkpolicy', 'L7 CNP applied (HTTP GET rule, Envoy)', 'fortio-service', 64, true, {
-    repeat: 'once',
+    ...OVERHEAD_ROUNDS,
     overhead: {
       role: 'treatment', key: 'l7_qps', pctKey: 'l7_overhead_pct', label: 'L7 CNP applied', terminal: 'L7 CNP (HTTP)', glance: { key: 'l7_overhead', label: 'L7 NetworkPolicy overhead' },
       note: '**L7** CiliumNetworkPolicy (same, plus an HTTP `GET` rule: traffic goes through Envoy):',
@@ -371,9 +392,9 @@ export function rawFile(scenario: Scenario, round: number, step?: number): strin
       if (s.figures?.some((f) => f.pick === 'first-round')) return round === 1 ? `latency/${name}.${ext}` : `latency/${name}_r${round}.${ext}`;
       return `latency/${name}_r${round}.${ext}`;
     case 'hubble':
-      return `hubble/${name}.json`;
     case 'networkpolicy':
-      return `networkpolicy/${name}.json`;
+      // The reference ran each configuration once into <phase>/<name>.json; later rounds get their own file.
+      return round === 1 ? `${s.phase}/${name}.json` : `${s.phase}/${name}_r${round}.json`;
     case 'service-scale':
       if (step === undefined) throw new Error(`scale scenario "${s.id}" needs a step`);
       return `service-scale/${name}_at_${step}svc_r${round}.${ext}`;

@@ -126,16 +126,26 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     results.component = { ...results.component, failures: [...(results.component?.failures ?? []), { what, reason }] };
   }
 
+  /** How many rounds this run measures a scenario (the overhead configurations: once in runs from before 0.5). */
+  function roundsFor(s: Scenario): number {
+    return roundsOf(s, o.rounds, patched);
+  }
+
   function record(s: Scenario, m: Measurement) {
     results.measurements.push(m);
     if (!m.adoptedFrom) progress.spent({ tool: m.seconds ?? 0 });
-    progress.recorded(scenarioLabel(s, m.round, o.rounds, m.step), m.notMeasured ? `not measured: ${m.reason}` : formatFigure(s, m), m.ok || !!m.notMeasured);
+    progress.recorded(scenarioLabel(s, m.round, m.step === undefined ? roundsFor(s) : o.rounds, m.step), m.notMeasured ? `not measured: ${m.reason}` : formatFigure(s, m), m.ok || !!m.notMeasured);
   }
 
-  /** Every round of a scenario recorded as not measured, with the reason (no tool runs, no figure). */
+  /**
+   * A configuration recorded once as not measured, with the reason (no tool
+   * run, no figure), however many rounds it would have had; the rounds the
+   * plan counted for it are settled with it.
+   */
   function notMeasured(id: string, reason: string) {
     const s = scenarioById(id);
-    for (let r = 1; r <= roundsOf(s, o.rounds); r++) record(s, { scenario: id, round: r, ok: false, notMeasured: true, reason, file: '' });
+    record(s, { scenario: id, round: 1, ok: false, notMeasured: true, reason, file: '' });
+    progress.state.done += roundsFor(s) - 1;
   }
 
   /**
@@ -154,8 +164,17 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
 
   /** Measure one round of one scenario now (its failure is recorded with the reason, never thrown). */
   async function measure(s: Scenario, round: number): Promise<void> {
-    progress.doing({ scenario: scenarioLabel(s, round, o.rounds) });
-    record(s, await measureOnce(ctx!, s, round));
+    progress.doing({ scenario: scenarioLabel(s, round, roundsFor(s)) });
+    record(s, await measureOnce(ctx!, s, round, undefined, roundsFor(s)));
+  }
+
+  /** Every round of one overhead configuration, back to back with ROUND_SLEEP between them (no change to the cluster in between). */
+  async function measureRounds(s: Scenario): Promise<void> {
+    const n = roundsFor(s);
+    for (let r = 1; r <= n; r++) {
+      if (r > 1) progress.spent({ pause: await pause(o.roundSleep, `burst-credit recovery ${o.roundSleep} s`) });
+      await measure(s, r);
+    }
   }
 
   async function inspectCluster(): Promise<ClusterFacts> {
@@ -173,7 +192,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
   }
 
   function planRun(facts: ClusterFacts): Plan {
-    const p = buildPlan(o, facts.clusterType, measuredNow);
+    const p = buildPlan(o, facts.clusterType, measuredNow, patched);
     progress.state.total = p.totalUnits;
     progress.state.phasesLeft = p.phases.filter((x) => x.run).map((x) => x.phase);
     for (const x of p.phases.filter((y) => !y.run)) phaseRecord(x.phase, 'skipped', x.reason);
@@ -209,7 +228,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
 
   /** Every (scenario, round) of a phase. */
   function roundsOfPhase(phase: PhaseName) {
-    return scenariosOf(phase).filter(measuredNow).flatMap((s) => Array.from({ length: roundsOf(s, o.rounds) }, (_, i) => ({ scenario: s.id, round: i + 1 })));
+    return scenariosOf(phase).filter(measuredNow).flatMap((s) => Array.from({ length: roundsFor(s) }, (_, i) => ({ scenario: s.id, round: i + 1 })));
   }
 
   /** A phase whose every round an earlier run measured: record those figures, run nothing. */
@@ -243,7 +262,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
           })
       : Promise.resolve();
     for (const s of scenariosOf(phase).filter(measuredNow)) {
-      for (let r = 1; r <= roundsOf(s, o.rounds); r++) {
+      for (let r = 1; r <= roundsFor(s); r++) {
         const prior = adopted.take(s.id, r);
         if (prior) {
           record(s, prior);
@@ -281,7 +300,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     await runPhase('latency', false);
   }
 
-  // 9. Hubble on, off (enable-hubble=false in cilium-config, agents rolled), on again
+  // 9. Hubble on, off (enable-hubble=false in cilium-config, agents rolled), on again: each configuration ROUNDS times (from 0.5)
   async function hubblePhase(): Promise<void> {
     if (adoptedWhole('hubble')) return;
     progress.enter('hubble');
@@ -296,7 +315,8 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       }
       note = gap.unknown;
     }
-    await measure(scenarioById('hubble_on'), 1);
+    // From 0.5 each configuration ROUNDS times (an overhead with its uncertainty), still with one restart each way.
+    await measureRounds(scenarioById('hubble_on'));
     undo.add('hubble', {
       what: 'Hubble back on (enable-hubble=true in cilium-config)',
       manual: `kubectl -n kube-system patch configmap cilium-config -p '{"data":{"enable-hubble":"true"}}' && kubectl -n kube-system rollout restart ds/cilium`,
@@ -305,14 +325,14 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     const before = await longActivities('Hubble off: enable-hubble=false in cilium-config, roll the agents').setHubble({ enabled: false });
     if (before.previous === 'false') note = [note, 'Hubble was already disabled in cilium-config: "Hubble ON" was measured without Hubble'].filter(Boolean).join('; ');
     progress.spent({ pause: await settle(o, 15, 'Hubble off: settle') });
-    await measure(scenarioById('hubble_off'), 1);
+    await measureRounds(scenarioById('hubble_off'));
     if (before.restarted) await longActivities('Hubble on again: enable-hubble=true, roll the agents').setHubble({ enabled: true });
     undo.done('hubble');
     progress.spent({ pause: await settle(o, 10, 'Hubble on again: settle') });
     phaseRecord('hubble', 'done', note);
   }
 
-  // 10. no policy, L3/L4 CiliumNetworkPolicy, L7 CiliumNetworkPolicy
+  // 10. no policy, L3/L4 CiliumNetworkPolicy, L7 CiliumNetworkPolicy: each configuration ROUNDS times (from 0.5)
   async function networkPolicyPhase(): Promise<void> {
     if (adoptedWhole('networkpolicy')) return;
     progress.enter('networkpolicy');
@@ -324,7 +344,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
     // no_policy is only the policies' baseline (the same path is svc_c64 of the RPS phase): without
     // endpoints no policy can act, so there is nothing to compare it with.
     if (gap.missing) notMeasured('no_policy', baselineNotMeasured(gap.missing));
-    else await measure(scenarioById('no_policy'), 1);
+    else await measureRounds(scenarioById('no_policy'));
     for (const [kind, id, title, settleSecs] of [
       ['l3l4', 'l3l4_policy', 'L3/L4 CiliumNetworkPolicy', 10],
       ['l7', 'l7_policy', 'L7 CiliumNetworkPolicy (HTTP GET rule)', 30],
@@ -353,7 +373,7 @@ export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults
       if (why) notMeasured(id, why);
       else {
         progress.spent({ pause: await settle(o, settleSecs, kind === 'l7' ? 'L7 policy: Envoy start' : 'L3/L4 policy: settle') });
-        await measure(scenarioById(id), 1);
+        await measureRounds(scenarioById(id));
       }
       await clusterActivities().deletePolicy({ ns: o.ns, kind });
       undo.done('policy');

@@ -79,9 +79,12 @@ export interface MeasureContext {
   targets: Targets;
 }
 
-/** Run one scenario round; a failure becomes a recorded Measurement with its reason. Cancellation propagates. */
-export async function measureOnce(ctx: MeasureContext, s: Scenario, round: number, step?: number): Promise<Measurement> {
-  const label = scenarioLabel(s, round, ctx.options.rounds, step);
+/**
+ * Run one scenario round; a failure becomes a recorded Measurement with its reason. Cancellation propagates.
+ * `rounds`: how many rounds the run measures the scenario (its label's "round r/n").
+ */
+export async function measureOnce(ctx: MeasureContext, s: Scenario, round: number, step?: number, rounds = ctx.options.rounds): Promise<Measurement> {
+  const label = scenarioLabel(s, round, rounds, step);
   const file = rawFile(s, round, step);
   try {
     return await measureActivities(ctx.options, label).measure({

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPlan, lbEntriesNeeded, referenceSyncSleepSecs } from '../../../src/domain/plan';
 import { resolveConfig, toRunOptions } from '../../../src/config';
+import { OVERHEAD_ROUNDS_PATCH } from '../../../src/domain/scenarios';
 
 describe('plan', () => {
   const o = toRunOptions(resolveConfig({ env: { ROUNDS: '3' } }));
@@ -28,6 +29,20 @@ describe('plan', () => {
     // tcp_crr is measured both in the latency phase and at every scale step
     assert.equal(units(withoutScaleCrr, 'service-scale'), units(all, 'service-scale') - o.svcScaleSteps.length * 3);
     assert.equal(withoutSvcC256.totalUnits, all.totalUnits - 3);
+  });
+  it('counts ROUNDS runs of each Hubble and NetworkPolicy configuration on Cilium; one each in a run that predates the patch', () => {
+    const units = (p: ReturnType<typeof buildPlan>, phase: string) => p.phases.find((x) => x.phase === phase)!.measurements;
+    const p = buildPlan(o, 'cilium-native');
+    assert.equal(units(p, 'hubble'), 2 * 3);
+    assert.equal(units(p, 'networkpolicy'), 3 * 3);
+    // 12 scenarios + 2 Hubble + 3 policy configurations x 3 rounds, 4 steps x 4 x 3, + 4 steps + metrics
+    assert.equal(p.totalUnits, 17 * 3 + 48 + 4 + 1);
+    const before = buildPlan(o, 'cilium-native', () => true, (id) => id !== OVERHEAD_ROUNDS_PATCH);
+    assert.equal(units(before, 'hubble'), 2);
+    assert.equal(units(before, 'networkpolicy'), 3);
+    assert.equal(before.totalUnits, 12 * 3 + 5 + 48 + 4 + 1);
+    const one = buildPlan(toRunOptions(resolveConfig({ env: { ROUNDS: '1' } })), 'cilium-native');
+    assert.deepEqual([units(one, 'hubble'), units(one, 'networkpolicy')], [2, 3]);
   });
   it('runs everything on Cilium; --skip leaves a phase out with its reason', () => {
     const p = buildPlan({ ...o, skip: ['rps'] }, 'cilium-overlay');

@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { baselineOf, canonicalId, GLANCE_AT_SCALE, headlineText, isMeasurementOf, OVERHEAD_PHASES, overheadPhase, rawFile, SCALE_SCENARIOS, scenarioById, SCENARIOS, UNITS, WARMUP } from '../../../src/domain/scenarios';
+import { baselineOf, canonicalId, GLANCE_AT_SCALE, headlineText, isMeasurementOf, OVERHEAD_PHASES, OVERHEAD_ROUNDS_PATCH, overheadPhase, rawFile, roundsOf, SCALE_SCENARIOS, scenarioById, SCENARIOS, UNITS, WARMUP } from '../../../src/domain/scenarios';
 
 describe('scenario catalogue', () => {
   it('places raw outputs in the reference\'s layout', () => {
@@ -14,11 +14,27 @@ describe('scenario catalogue', () => {
     assert.ok(names.includes('throughput/node_throughput_r2.json'));
     assert.ok(names.includes('rps/svc_short_c64_r2.json'));
     assert.ok(names.includes('latency/tcp_crr_r2.txt'));
-    assert.ok(names.includes('hubble/hubble_off.json'));
-    assert.ok(names.includes('networkpolicy/l7_policy.json'));
+    // the overhead configurations: round 1 where the reference ran them once, later rounds (0.5 on) beside it
+    assert.equal(rawFile(scenarioById('hubble_off'), 1), 'hubble/hubble_off.json');
+    assert.equal(rawFile(scenarioById('l7_policy'), 1), 'networkpolicy/l7_policy.json');
+    assert.ok(names.includes('hubble/hubble_off_r2.json'));
+    assert.ok(names.includes('networkpolicy/l7_policy_r2.json'));
     assert.equal(rawFile(scenarioById('short'), 1, 20000), 'service-scale/short_at_20000svc_r1.json');
     assert.equal(rawFile(scenarioById('crr'), 3, 5000), 'service-scale/crr_at_5000svc_r3.txt');
     assert.equal(rawFile(scenarioById('tcp_crr'), 3, 5000), 'service-scale/crr_at_5000svc_r3.txt', 'a step\'s measurement keeps its v0.1 file name');
+  });
+
+  it('repeats the overhead configurations ROUNDS times, once in a run that predates their patch', () => {
+    const ids = OVERHEAD_PHASES.flatMap((o) => o.rows.map((s) => s.id));
+    assert.deepEqual(ids, ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy', 'l7_policy']);
+    for (const id of ids) {
+      const s = scenarioById(id);
+      assert.equal(s.roundsSince, OVERHEAD_ROUNDS_PATCH, id);
+      assert.equal(roundsOf(s, 3), 3, id);
+      assert.equal(roundsOf(s, 3, (p) => p !== OVERHEAD_ROUNDS_PATCH), 1, `${id} before the patch`);
+    }
+    // no other row depends on the patch
+    for (const s of SCENARIOS.filter((x) => !ids.includes(x.id))) assert.equal(roundsOf(s, 3, () => false), 3, s.id);
   });
 
   it('names every scenario once, with a unit and a better direction', () => {
