@@ -528,10 +528,20 @@ export class CiliumDatapath implements LabDatapath {
       return true;
     }, 500);
 
-    const restart = (previous?.datapath && previous.datapath !== this.settings.datapath) || configChanged;
-    if (restart && sites.some((site) => daemonState(p, site.id).running)) {
+    const routingChanged = !!previous?.datapath && previous.datapath !== this.settings.datapath;
+    if ((routingChanged || configChanged) && sites.some((site) => daemonState(p, site.id).running)) {
       ctx.onProgress(`cilium-config changed: restarting ${sites.length === 1 ? 'cilium-agent' : `the ${sites.length} cilium-agents`}`);
       await this.stopAgent(p);
+    }
+    if (routingChanged && this.network === 'pods') {
+      // An agent does not take back the routes its routing mode installed (native: the other podCIDRs via
+      // their nodes, on eth0; overlay: via cilium_host with the tunnel's MTU): as on a node that changes
+      // mode, they go before the agents of the new mode install theirs.
+      for (const site of sites) {
+        for (const other of ctx.nodes.filter((n) => n.name !== site.node)) {
+          await run(['ip', '-n', site.netns, 'route', 'del', other.podCIDR], { allowFailure: true });
+        }
+      }
     }
     // The agents of the pods network reach the apiserver over the node network, as a node's do.
     const agentKubeconfig = this.network === 'pods' ? writeNodeKubeconfig(p, ctx.innerKubeconfig) : ctx.innerKubeconfig;
