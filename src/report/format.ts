@@ -8,7 +8,7 @@
  */
 
 import type { ComponentMetrics } from '../domain/results';
-import { fmtNum } from '../domain/stats';
+import { beyondNoise, fmtNum } from '../domain/stats';
 import type { TimeSplit } from '../domain/timeline';
 
 /** The datapath's state after the run (report.md and report.html): each count the component metrics collected. */
@@ -65,6 +65,18 @@ export function fmtPct(p: number, digits = 1): string {
   if (!Number.isFinite(p)) return String(p);
   const negative = p < 0 || Object.is(p, -0);
   return `${negative ? '-' : ''}${Math.abs(p).toFixed(digits)}%`;
+}
+
+/**
+ * An overhead against the noise of its two configurations (report.md,
+ * report.html, the terminal summary): "within noise: 95% CIs overlap" or
+ * "beyond noise: 95% CIs apart" when both have a 95% interval (2 or more
+ * rounds), nothing otherwise. The rule is the regression check's and the
+ * comparison's (stats.beyondNoise).
+ */
+export function overheadNoise(treatment: { mean: number; ci95?: number } | undefined, baseline: { mean: number; ci95?: number } | undefined): string | undefined {
+  if (treatment?.ci95 === undefined || baseline?.ci95 === undefined) return undefined;
+  return beyondNoise(treatment, baseline, 0).significant ? 'beyond noise: 95% CIs apart' : 'within noise: 95% CIs overlap';
 }
 
 export const fmtGbps = (x: number): string => `${fmtNum(x, 2)} Gbps`;

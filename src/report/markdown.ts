@@ -16,7 +16,7 @@ import { timeSplits, type TimeSplit } from '../domain/timeline';
 import { GLANCE_AT_SCALE, isMeasurementOf, overheadPhase, SCALE_SCENARIOS, SCENARIOS, unitDigits, type Scenario } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
 import { SCALE_CHART_FILE, scaleChart } from './charts';
-import { NONE, TIME_PARTS, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine, orchestrationSentence } from './format';
+import { NONE, TIME_PARTS, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtUs, oneLine, orchestrationSentence, overheadNoise } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { clusterLabel, isCiliumType, overheadOf, viewSummary, type StepEntry, type SummaryView } from './summary-view';
 import { renderMarkdownTable as table, type Cell } from './table';
@@ -179,15 +179,23 @@ export function renderReportMarkdown(results: RunResults, summary: Record<string
     const o = overheadPhase(p);
     const sec = overheadOf(s, p);
     if (sec) {
-      // one table per treatment: its configuration and the baseline in catalogue order, then the overhead
+      // each configuration's rounds (from 0.5 ROUNDS of them): the mean with its 95% interval when there are 2 or more
+      const est = (id: string) => {
+        const xs = results.measurements.filter((m) => isMeasurementOf(m, id) && m.ok && typeof m.value === 'number').map((m) => m.value!);
+        return xs.length ? estimate(xs) : undefined;
+      };
+      // one table per treatment: its configuration and the baseline in catalogue order, then the overhead (from the means)
       para(
         ...o.treatments.flatMap((t, i) => {
           const rows = o.rows.filter((x) => x === t || x === o.baseline).map((x) => {
             const v = sec[x.overhead.key];
-            return [x.overhead.label, v !== undefined ? fmtQps(v) : missing(p, x.id)];
+            const e = est(x.id);
+            return [x.overhead.label, v === undefined ? missing(p, x.id) : e?.ci95 !== undefined ? `${fmtQps(v)} ${intervalText(e, 0)}` : fmtQps(v)];
           });
           const pct = sec[t.overhead.pctKey];
-          return [...(i ? [''] : []), ...(t.overhead.note ? [t.overhead.note, ''] : []), table(['Metric', label], [...rows, ['Overhead', pct !== undefined ? fmtPct(pct) : NONE]])];
+          const noise = overheadNoise(est(t.id), est(o.baseline.id));
+          const overhead = pct === undefined ? NONE : noise ? `${fmtPct(pct)} (${noise})` : fmtPct(pct);
+          return [...(i ? [''] : []), ...(t.overhead.note ? [t.overhead.note, ''] : []), table(['Metric', label], [...rows, ['Overhead', overhead]])];
         }),
       );
     } else if (phase(p)?.status !== 'skipped' && o.rows.some((x) => notMeasuredOf(x.id))) {

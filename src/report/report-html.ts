@@ -12,11 +12,11 @@
 import type { PhaseName } from '../config';
 import { isFailure, type Measurement, type RunResults } from '../domain/results';
 import { timeSplits, type TimeSplit } from '../domain/timeline';
-import { isMeasurementOf, overheadPhase, scenarioById, SCENARIOS, scenariosOf, unitDigits, type Scenario, type Unit } from '../domain/scenarios';
+import { isMeasurementOf, OVERHEAD_PHASES, overheadPhase, scenarioById, SCENARIOS, scenariosOf, unitDigits, type Scenario, type Unit } from '../domain/scenarios';
 import { estimate, intervalText } from '../domain/stats';
 import { barChart, stackedBarChart, type Bar } from './bars';
 import { SCALE_CURVES, scaleCurve } from './curves';
-import { NONE, NOT_ORCHESTRATION, TIME_PARTS, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtShare, fmtUs, oneLine, orchestrationSentence } from './format';
+import { NONE, NOT_ORCHESTRATION, TIME_PARTS, bytesToMb, datapathStateRows, fmtGbps, fmtInt, fmtMB, fmtMs, fmtNum, fmtPct, fmtQps, fmtSecs, fmtShare, fmtUs, oneLine, orchestrationSentence, overheadNoise } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { banner, esc, figure, page, para, section, table, toc, type CellIn } from './html';
 import { clusterLabel, isCiliumType, overheadOf, viewSummary, type SummaryView } from './summary-view';
@@ -278,11 +278,15 @@ function overheadSection(r: RunResults, s: SummaryView, type: string | undefined
       const xs = samples(r, sc.id);
       const e = xs.length ? estimate(xs) : undefined;
       const o = sc.overhead.role === 'treatment' ? sec?.[sc.overhead.pctKey] : undefined;
-      return bar(sc.title, title, e ? Math.trunc(e.mean) : undefined, xs, sc.unit, () => whyMissing(r, p, sc.id), o !== undefined ? `overhead ${fmtPct(o)}` : undefined);
+      const base = samples(r, overheadPhase(p).baseline.id);
+      const noise = o !== undefined ? overheadNoise(e, base.length ? estimate(base) : undefined) : undefined;
+      return bar(sc.title, title, e ? Math.trunc(e.mean) : undefined, xs, sc.unit, () => whyMissing(r, p, sc.id), o !== undefined ? `overhead ${fmtPct(o)}${noise ? `, ${noise}` : ''}` : undefined);
     });
     parts.push(notRun(r, p), barsOrReasons({ title: `${title} (fortio c64 keepalive via Service)`, bars, xLabel: 'requests per second (higher is better)', yLabel: 'configuration', xFormat: (v) => fmtInt(v) }));
   }
-  return section('overheads', '5. Hubble & NetworkPolicy', ...parts, para('Overhead = (with − without) ÷ without × 100: negative costs throughput. Each configuration runs once, as in the reference.', 'note'));
+  const rounds = Math.max(0, ...OVERHEAD_PHASES.flatMap((o) => o.rows.map((sc) => samples(r, sc.id).length)));
+  const runs = rounds > 1 ? `Each configuration runs ${rounds} times (its mean, whisker: 95% interval); the overhead is computed from the means.` : 'Each configuration runs once, as in the reference.';
+  return section('overheads', '5. Hubble & NetworkPolicy', ...parts, para(`Overhead = (with − without) ÷ without × 100: negative costs throughput. ${runs}`, 'note'));
 }
 
 function resourcesSection(r: RunResults, s: SummaryView): string {

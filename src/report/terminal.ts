@@ -11,7 +11,7 @@
  */
 import { overheadPhase, SCALE_SCENARIOS, SCENARIOS, type Scenario } from '../domain/scenarios';
 import { intervalText, samplesInterval } from '../domain/stats';
-import { NONE, bytesToMb, fmtInt, fmtNum, fmtPct, fmtSecs, oneLine, pyList } from './format';
+import { NONE, bytesToMb, fmtInt, fmtNum, fmtPct, fmtSecs, oneLine, overheadNoise, pyList } from './format';
 import { cellWithInterval, glanceRows } from './glance';
 import { paint, renderTextTable, type Cell, type Column } from './table';
 import { inSentence, overheadOf, stepBaseline, stepFigures, viewSummary, type StepEntry } from './summary-view';
@@ -166,16 +166,28 @@ export function renderSummaryTable(summary: Record<string, unknown>, opts: Termi
       continue;
     }
     if (!sec) continue;
-    const measured = o.rows.flatMap((x) => (sec[x.overhead.key] === undefined ? [] : [{ ...x.overhead, qps: fmtInt(sec[x.overhead.key]!) }]));
+    // with 2 or more rounds (0.5 on) the summary has each configuration's 95% interval: shown beside its mean, and whether the overhead is beyond it
+    const ci = (id: string) => nb?.confidence_intervals?.[id];
+    const measured = o.rows.flatMap((x) => (sec[x.overhead.key] === undefined ? [] : [{ ...x.overhead, qps: fmtInt(sec[x.overhead.key]!), ci: intervalText(ci(x.id), 0), noise: overheadNoise(ci(x.id), ci(o.baseline.id)) }]));
+    const withCi = measured.some((x) => x.ci !== '');
+    const ciCol: Column[] = withCi ? [{ header: '95% CI', align: 'right' }] : [];
     section(title);
     if (o.treatments.length === 1) {
-      // one comparison: its configurations, then the overhead as a row of its own
-      table(['', { header: 'req/s', align: 'right' }], [...measured.map((x) => [x.terminal, x.qps]), ['overhead', pct(sec[o.treatments[0].overhead.pctKey])]]);
+      // one comparison: its configurations, then the overhead as a row of its own (whether it is beyond the noise in the CI column)
+      const t = measured.find((x) => x.role === 'treatment');
+      table(['', { header: 'req/s', align: 'right' }, ...ciCol], [
+        ...measured.map((x) => [x.terminal, x.qps, ...(withCi ? [x.ci] : [])]),
+        ['overhead', pct(sec[o.treatments[0].overhead.pctKey]), ...(withCi ? [t?.noise ?? ''] : [])],
+      ]);
     } else {
-      // several: each treatment's overhead beside it
+      // several: each treatment's overhead beside it (and whether it is beyond the noise)
+      const withNoise = measured.some((x) => x.role === 'treatment' && x.noise);
       table(
-        ['', { header: 'req/s', align: 'right' }, { header: 'overhead', align: 'right' }],
-        measured.map((x) => [x.terminal, x.qps, x.role === 'treatment' ? pct(sec[x.pctKey]) : '']),
+        ['', { header: 'req/s', align: 'right' }, ...ciCol, { header: 'overhead', align: 'right' }, ...(withNoise ? [`vs ${o.baseline.overhead.terminal}`] : [])],
+        measured.map((x) => [
+          x.terminal, x.qps, ...(withCi ? [x.ci] : []), x.role === 'treatment' ? pct(sec[x.pctKey]) : '',
+          ...(withNoise ? [x.role === 'treatment' ? (x.noise ?? '') : ''] : []),
+        ]),
       );
     }
     for (const x of o.rows.filter((r) => sec[r.overhead.key] === undefined && why(r.id))) line(`    ${x.overhead.terminal}: not measured: ${oneLine(why(x.id)!)}`);

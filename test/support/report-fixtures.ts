@@ -120,7 +120,7 @@ export function failed(scenario: string, reason: string, o: { round?: number; st
  * `rounds` rounds, the rounds spread symmetrically (± spread %) around the
  * article's figure, so the mean stays the article's.
  */
-export function makeRun(f: ClusterFigures, o: { rounds?: number; spread?: number; options?: Partial<RunOptions> } = {}): RunResults {
+export function makeRun(f: ClusterFigures, o: { rounds?: number; spread?: number; options?: Partial<RunOptions>; overheadOnce?: boolean } = {}): RunResults {
   const rounds = o.rounds ?? 1;
   const spread = o.spread ?? 1;
   const options = defaultOptions({ rounds, ...o.options });
@@ -136,8 +136,17 @@ export function makeRun(f: ClusterFigures, o: { rounds?: number; spread?: number
   around(f.tcpRr.p99).forEach((x, i) => ms.push(meas('tcp_rr', x, { round: i + 1, figures: { p50Us: f.tcpRr.p50, p99Us: x } })));
   around(f.tcpCrrP99).forEach((x, i) => ms.push(meas('tcp_crr', x, { round: i + 1, figures: { p50Us: f.tcpCrrP99 / 2, p99Us: x } })));
   around(1000).forEach((x, i) => ms.push(meas('http_1k_qps', x, { round: i + 1, figures: { p99Ms: f.httpP99Ms } })));
-  if (f.hubble) ms.push(meas('hubble_on', f.hubble.on), meas('hubble_off', f.hubble.off));
-  if (f.np) ms.push(meas('no_policy', f.np.base), meas('l3l4_policy', f.np.l3l4), meas('l7_policy', f.np.l7));
+  // the overhead configurations: `rounds` rounds as from 0.5 (once as before it with overheadOnce)
+  const overhead = (id: string, x: number) => (o.overheadOnce ? [x] : around(x)).forEach((v, i) => ms.push(meas(id, v, { round: i + 1 })));
+  if (f.hubble) {
+    overhead('hubble_on', f.hubble.on);
+    overhead('hubble_off', f.hubble.off);
+  }
+  if (f.np) {
+    overhead('no_policy', f.np.base);
+    overhead('l3l4_policy', f.np.l3l4);
+    overhead('l7_policy', f.np.l7);
+  }
 
   const cilium = f.type.startsWith('cilium');
   const steps: ScaleStepResult[] = STEPS.map((n, i) => {

@@ -105,6 +105,21 @@ describe('Hubble and NetworkPolicy sections', () => {
     assert.deepEqual(Object.keys(s).slice(6, 9), ['hubble', 'networkpolicy', 'netbench']);
   });
 
+  it('with rounds (0.5 on): each configuration\'s req/s is the truncated mean of its rounds, the overhead is from the means, the 95% intervals are in the additions', () => {
+    const r = fixture();
+    r.phases = [];
+    // hubble_on 3 rounds around 100,000, hubble_off around 101,000; a failed round is left out of the mean
+    r.measurements.push(
+      m('hubble_on', 1, 99000.5), m('hubble_on', 2, 100000), m('hubble_on', 3, 101000),
+      m('hubble_off', 1, 100000), m('hubble_off', 2, 101000), m('hubble_off', 3, 102000),
+      { scenario: 'hubble_off', round: 4, ok: false, reason: 'fortio: server unreachable', file: 'hubble/hubble_off_r4.json' },
+    );
+    const s = buildSummary(r) as any;
+    assert.deepEqual(Object.entries(s.hubble), [['with_hubble_qps', 100000], ['without_hubble_qps', 101000], ['overhead_pct', -1.0]]);
+    assert.deepEqual(s.netbench.confidence_intervals.hubble_on, { n: 3, mean: 100000.17, ci95: 2483.72 });
+    assert.deepEqual(s.netbench.confidence_intervals.hubble_off, { n: 3, mean: 101000, ci95: 2484.34 });
+  });
+
   it('has no Hubble section unless both configurations were measured; NetworkPolicy stands on its baseline', () => {
     assert.equal((buildSummary(cilium(all.filter((id) => id !== 'hubble_on'))) as any).hubble, undefined);
     assert.equal((buildSummary(cilium(all.filter((id) => id !== 'hubble_off'))) as any).hubble, undefined);

@@ -10,6 +10,9 @@ import { assertWellFormedSvg } from '../../support/svg-check';
 
 const render = (run = makeRun(A)) => renderReportMarkdown(run, buildSummary(run));
 
+/** report.md's section 5 (Hubble & NetworkPolicy), byte for byte. */
+const overheadSectionOf = (md: string) => md.slice(md.indexOf('## 5. Hubble & NetworkPolicy'), md.indexOf('## 6.'));
+
 /** The body rows of the first table after `heading` (cells trimmed, escaped pipes kept). */
 function tableAfter(md: string, heading: string): string[][] {
   const start = md.indexOf(heading);
@@ -240,5 +243,43 @@ describe('renderReportMarkdown', () => {
     assert.ok(md.includes('**Large-scale results: NOT trusted.** LB-map fix declined by alice'));
     assert.equal(cellOf(tableAfter(md, '## Trust'), 'Decided by'), 'alice');
     assert.equal(cellOf(tableAfter(md, '## Trust'), 'Fix applied'), 'no');
+  });
+  it('5 Hubble & NetworkPolicy with one round each (ROUNDS=1, or runs before 0.5): the tables as before, no interval, no noise verdict', () => {
+    const expected = [
+      '## 5. Hubble & NetworkPolicy', '', '### Hubble observability', '',
+      '| Metric | Cilium Native |', '| --- | ---: |', '| Hubble ON | 100,007 req/s |', '| Hubble OFF | 100,271 req/s |', '| Overhead | -0.3% |', '',
+      '### NetworkPolicy', '', '**L3/L4** CiliumNetworkPolicy (fortio-client → fortio-server 8080/TCP):', '',
+      '| Metric | Cilium Native |', '| --- | ---: |', '| No policy | 99,985 req/s |', '| L3/L4 CNP applied | 99,965 req/s |', '| Overhead | -0.0% |', '',
+      '**L7** CiliumNetworkPolicy (same, plus an HTTP `GET` rule: traffic goes through Envoy):', '',
+      '| Metric | Cilium Native |', '| --- | ---: |', '| No policy | 99,985 req/s |', '| L7 CNP applied | 13,883 req/s |', '| Overhead | -86.1% |', '', '',
+    ].join('\n');
+    assert.equal(overheadSectionOf(render(makeRun(B)).markdown), expected);
+    // a 3-round run whose overheads were measured once (before 0.5): the same section
+    assert.equal(overheadSectionOf(render(makeRun(B, { rounds: 3, overheadOnce: true })).markdown), expected);
+  });
+
+  it('5 Hubble & NetworkPolicy with 3 rounds: each configuration\'s mean ± its 95% interval, the overhead from the means, and whether it is within the noise', () => {
+    const md = render(makeRun(B, { rounds: 3, spread: 1 })).markdown;
+    const sec = overheadSectionOf(md);
+    const hubble = tableAfter(sec, '### Hubble observability');
+    assert.deepEqual(hubble, [
+      ['Hubble ON', '100,007 req/s ± 2,485 (n=3)'],
+      ['Hubble OFF', '100,271 req/s ± 2,491 (n=3)'],
+      ['Overhead', '-0.3% (within noise: 95% CIs overlap)'],
+    ]);
+    assert.deepEqual(tableAfter(sec, '**L3/L4**'), [
+      ['No policy', '99,985 req/s ± 2,484 (n=3)'],
+      ['L3/L4 CNP applied', '99,965 req/s ± 2,483 (n=3)'],
+      ['Overhead', '-0.0% (within noise: 95% CIs overlap)'],
+    ]);
+    assert.deepEqual(tableAfter(sec, '**L7**'), [
+      ['No policy', '99,985 req/s ± 2,484 (n=3)'],
+      ['L7 CNP applied', '13,883 req/s ± 345 (n=3)'],
+      ['Overhead', '-86.1% (beyond noise: 95% CIs apart)'],
+    ]);
+    // tighter rounds: the Hubble difference (264 req/s) is then beyond the noise
+    const tight = tableAfter(overheadSectionOf(render(makeRun(B, { rounds: 3, spread: 0.05 })).markdown), '### Hubble observability');
+    assert.equal(cellOf(tight, 'Overhead'), '-0.3% (beyond noise: 95% CIs apart)');
+    assertTablesWellFormed(md);
   });
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RunResults } from '../../../src/domain/results';
-import { scenariosOf } from '../../../src/domain/scenarios';
+import { scenarioById, scenariosOf } from '../../../src/domain/scenarios';
 import { buildSummary } from '../../../src/domain/summary';
 import { renderReportHtml } from '../../../src/report/report-html';
 import { A, B, failed, makeRun, sampleTimeline } from '../../support/report-fixtures';
@@ -34,7 +34,21 @@ describe('renderReportHtml', () => {
       for (const s of scenariosOf(p)) assert.ok(page.includes(`<title>${s.title} · `), `${p}: no bar for "${s.title}"`);
     }
     assert.match(page, /± [\d,.]+ \(n=3\)/, 'intervals with 3 rounds');
-    assert.match(page, /1 sample/, 'Hubble and policy run once');
+  });
+
+  it('Hubble and NetworkPolicy with 3 rounds (0.5 on): each bar with its interval, the overhead from the means and against the noise; measured once (earlier runs): "1 sample"', () => {
+    const section = (page: string) => page.slice(page.indexOf('id="overheads"'), page.indexOf('id="resources"'));
+    const three = section(unescape(html(makeRun(B, { rounds: 3 }))));
+    assert.match(three, /100,007 req\/s \(overhead -0\.3%, within noise: 95% CIs overlap\)/);
+    assert.match(three, /13,883 req\/s \(overhead -86\.1%, beyond noise: 95% CIs apart\)/);
+    for (const id of ['hubble_on', 'hubble_off', 'no_policy', 'l3l4_policy', 'l7_policy']) {
+      assert.match(three, new RegExp(`<title>${scenarioById(id).title.replace(/[()/]/g, '\\$&')} · [\\d,]+ req/s[^<]* · ± [\\d,]+ \\(n=3\\)</title>`), `${id}: its interval`);
+    }
+    assert.ok(three.includes('Each configuration runs 3 times (its mean, whisker: 95% interval); the overhead is computed from the means.'));
+    const once = section(unescape(html(makeRun(B, { rounds: 3, overheadOnce: true }))));
+    assert.ok(!/\(n=3\)|noise/.test(once), 'no interval and no noise verdict with one sample each');
+    assert.match(once, /100,007 req\/s \(overhead -0\.3%\)/);
+    assert.ok(once.includes('Each configuration runs once, as in the reference.'));
   });
 
   it('says why a figure is missing: failed rounds with their reason, skipped phases with theirs', () => {

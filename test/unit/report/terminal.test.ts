@@ -146,4 +146,29 @@ describe('renderSummaryTable', () => {
     assert.ok(colored.includes('\u001b['));
     assert.equal(stripAnsi(colored), plain);
   });
+  it('Hubble / NetworkPolicy overhead with 3 rounds: a 95% CI column from the summary, and whether each overhead is within the noise; one round: the tables as before', () => {
+    const section = (text: string, title: string) => text.slice(text.indexOf(`── ${title} ──`)).split('\n\n')[0];
+    const three = renderSummaryTable(buildSummary(makeRun(B, { rounds: 3 })));
+    const hubble = section(three, 'Hubble Overhead');
+    assert.match(hubble, /│ +req\/s │ +95% CI │/);
+    assert.match(rowOf(hubble, 'with Hubble'), /│ 100,007 │ +± 2,485 \(n=3\) │/);
+    assert.match(rowOf(hubble, 'without Hubble'), /│ 100,271 │ +± 2,491 \(n=3\) │/);
+    assert.match(rowOf(hubble, 'overhead'), /│ +-0\.3% │ within noise: 95% CIs overlap │/);
+    const np = section(three, 'NetworkPolicy Overhead');
+    assert.match(np, /│ +req\/s │ +95% CI │ overhead │ vs no policy +│/);
+    assert.match(rowOf(np, 'L3/L4 CNP'), /│ 99,965 │ ± 2,483 \(n=3\) │ +-0\.0% │ within noise: 95% CIs overlap │/);
+    assert.match(rowOf(np, 'L7 CNP (HTTP)'), /│ 13,883 │ +± 345 \(n=3\) │ +-86\.1% │ beyond noise: 95% CIs apart +│/);
+    const one = renderSummaryTable(buildSummary(makeRun(B)));
+    assert.equal(section(one, 'Hubble Overhead'), [
+      '── Hubble Overhead ──',
+      '    ┌────────────────┬─────────┐',
+      '    │                │   req/s │',
+      '    ├────────────────┼─────────┤',
+      '    │ with Hubble    │ 100,007 │',
+      '    │ without Hubble │ 100,271 │',
+      '    │ overhead       │   -0.3% │',
+      '    └────────────────┴─────────┘',
+    ].join('\n'));
+    assert.ok(!section(one, 'NetworkPolicy Overhead').includes('95% CI') && !one.includes('noise'));
+  });
 });
