@@ -164,7 +164,9 @@ export function compareRuns(runs: CompareRun[], opts: CompareOptions = {}): Comp
   const mark = (row: ComparedRow, i: number, text: string) => (row.step !== undefined && !trusted[i] && row.cells[i].value !== undefined ? `${text} †` : text);
   const cellBase = (row: ComparedRow, i: number) => {
     const c = row.cells[i];
-    return mark(row, i, c.ciText && c.n >= 2 ? `${c.text} ${c.ciText}` : c.text);
+    // an overhead (a pct row) says whether it is beyond its own run's noise, when that run has the rounds to tell
+    const text = c.ciText && c.n >= 2 ? `${c.text} ${c.ciText}` : row.kind === 'pct' && c.note ? `${c.text} (${c.note})` : c.text;
+    return mark(row, i, text);
   };
   const cellText = (row: ComparedRow, i: number) => `${cellBase(row, i)}${row.behind[i] ? ` (${row.behind[i]})` : ''}`;
   /** rounds of a summary alone: the longest per-round list it holds */

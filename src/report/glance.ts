@@ -9,7 +9,7 @@
 import type { RunResults } from '../domain/results';
 import { canonicalId, GLANCE_AT_SCALE, overheadPhase, SCENARIOS, unitDigits, type Unit } from '../domain/scenarios';
 import { ciText, estimate } from '../domain/stats';
-import { fmtGbps, fmtInt, fmtMB, fmtMiB, fmtMs, fmtPct, fmtUs } from './format';
+import { fmtGbps, fmtInt, fmtMB, fmtMiB, fmtMs, fmtPct, fmtUs, overheadNoise } from './format';
 import { isCiliumType, overheadOf, stepFigures, viewSummary, type SummaryView } from './summary-view';
 
 export interface GlanceRun {
@@ -44,8 +44,11 @@ export interface GlanceRow {
   cells: GlanceCell[];
 }
 
-/** a figure with its round samples, or (summary only) the interval the summary's netbench block recorded */
-type Extract = { value?: number; samples?: number[]; interval?: { n: number; ci95: number } };
+/**
+ * a figure with its round samples, or (summary only) the interval the summary's netbench block recorded;
+ * `n`: the rounds behind a figure derived from others (an overhead: the fewer of its two configurations')
+ */
+type Extract = { value?: number; samples?: number[]; interval?: { n: number; ci95: number }; n?: number };
 
 interface RowDef {
   key: string;
@@ -123,10 +126,18 @@ function scenarioRows(): RowDef[] {
 /** The catalogue's overhead treatments (percentages; Cilium-only phases), NetworkPolicy before Hubble as in the article. */
 function overheadRows(): RowDef[] {
   return (['networkpolicy', 'hubble'] as const).flatMap((p) =>
-    overheadPhase(p).treatments.map(({ overhead: o }): RowDef => ({
-      key: o.glance.key, label: o.glance.label, better: 'higher', kind: 'pct', ciliumOnly: true, digits: 1, format: (v) => fmtPct(v),
-      get: (s) => ({ value: overheadOf(s, p)?.[o.pctKey] }),
-    })),
+    overheadPhase(p).treatments.map(({ id, overhead: o }): RowDef => {
+      // with rounds (0.5 on) the summary has both configurations' intervals: their rounds, and whether the overhead is beyond the noise
+      const ci = (s: SummaryView) => [s.netbench?.confidence_intervals?.[id], s.netbench?.confidence_intervals?.[overheadPhase(p).baseline.id]] as const;
+      return {
+        key: o.glance.key, label: o.glance.label, better: 'higher', kind: 'pct', ciliumOnly: true, digits: 1, format: (v) => fmtPct(v),
+        note: (s) => overheadNoise(...ci(s)),
+        get: (s) => {
+          const [t, b] = ci(s);
+          return { value: overheadOf(s, p)?.[o.pctKey], ...(t && b ? { n: Math.min(t.n, b.n) } : {}) };
+        },
+      };
+    }),
   );
 }
 
@@ -161,13 +172,13 @@ function cell(def: RowDef, run: GlanceRun, view: SummaryView): GlanceCell {
   // Without a known type we cannot call a Cilium row inapplicable: it is then just missing.
   const applicable = !def.ciliumOnly || type === undefined || isCiliumType(type);
   if (!applicable) return { applicable, n: 0, text: 'N/A' };
-  const { value, samples, interval } = def.get(view, run.results);
+  const { value, samples, interval, n } = def.get(view, run.results);
   if (value === undefined || value === null || !Number.isFinite(value)) return { applicable, n: 0, text: '—' };
   const e = samples && samples.length ? estimate(samples) : undefined;
   const ci95 = e?.ci95 ?? interval?.ci95;
   const note = def.note?.(view);
   return {
-    applicable, value, n: e?.n ?? interval?.n ?? 1, text: def.format(value),
+    applicable, value, n: e?.n ?? interval?.n ?? n ?? 1, text: def.format(value),
     ...(ci95 !== undefined ? { ci95, ciText: ciText(ci95, def.digits) } : {}),
     ...(note ? { note } : {}),
   };

@@ -88,6 +88,21 @@ describe('compareRuns', () => {
     assert.equal(pts['L3/L4 NetworkPolicy overhead'], 'Cilium Native (+2.2 pp)');
   });
 
+  it('overhead rows with rounds (0.5 on): each run\'s overhead says whether it is beyond that run\'s noise; measured once: the percentage alone', () => {
+    const cells = (runs: CompareRun[]) => {
+      const md = compareRuns(runs).markdown;
+      return (label: string) => md.split('\n').find((l) => l.startsWith(`| ${label} |`))!.split('|').slice(2, -2).map((c) => c.trim());
+    };
+    const three = cells([run('Cilium Native', B, { rounds: 3 }), run('Cilium Overlay', C, { rounds: 3 })]);
+    assert.deepEqual(three('Hubble L3/L4 overhead'), ['-0.3% (within noise: 95% CIs overlap)', '-0.2% (within noise: 95% CIs overlap)']);
+    assert.deepEqual(three('L7 NetworkPolicy overhead'), ['-86.1% (beyond noise: 95% CIs apart)', '-88.7% (beyond noise: 95% CIs apart)']);
+    // summaries alone carry the intervals too (netbench.confidence_intervals)
+    const summaries = cells([run('Cilium Native', B, { rounds: 3 }), run('Cilium Overlay', C, { rounds: 3 })].map(({ name, summary }) => ({ name, summary })));
+    assert.deepEqual(summaries('Hubble L3/L4 overhead'), three('Hubble L3/L4 overhead'));
+    const once = cells([run('Cilium Native', B, { rounds: 3, overheadOnce: true }), run('Cilium Overlay', C, { rounds: 3, overheadOnce: true })]);
+    assert.deepEqual(once('Hubble L3/L4 overhead'), ['-0.3%', '-0.2%']);
+  });
+
   it('with rounds, overlapping 95% intervals tie and separated ones win, whatever the tolerance', () => {
     // TCP_RR p99 107 vs 103 µs: 3.7% apart, inside the 5% tolerance.
     const tight = compareRuns([run('iptables', A, { rounds: 3, spread: 0.1 }), run('Cilium Native', B, { rounds: 3, spread: 0.1 })]);

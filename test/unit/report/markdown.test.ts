@@ -277,6 +277,9 @@ describe('renderReportMarkdown', () => {
       ['L7 CNP applied', '13,883 req/s ± 345 (n=3)'],
       ['Overhead', '-86.1% (beyond noise: 95% CIs apart)'],
     ]);
+    const glance = tableAfter(md, '## At a glance');
+    assert.equal(cellOf(glance, 'Hubble L3/L4 overhead'), '-0.3% (within noise: 95% CIs overlap)');
+    assert.equal(cellOf(glance, 'L7 NetworkPolicy overhead'), '-86.1% (beyond noise: 95% CIs apart)');
     // tighter rounds: the Hubble difference (264 req/s) is then beyond the noise
     const tight = tableAfter(overheadSectionOf(render(makeRun(B, { rounds: 3, spread: 0.05 })).markdown), '### Hubble observability');
     assert.equal(cellOf(tight, 'Overhead'), '-0.3% (beyond noise: 95% CIs apart)');

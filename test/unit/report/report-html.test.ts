@@ -45,6 +45,12 @@ describe('renderReportHtml', () => {
       assert.match(three, new RegExp(`<title>${scenarioById(id).title.replace(/[()/]/g, '\\$&')} · [\\d,]+ req/s[^<]* · ± [\\d,]+ \\(n=3\\)</title>`), `${id}: its interval`);
     }
     assert.ok(three.includes('Each configuration runs 3 times (its mean, whisker: 95% interval); the overhead is computed from the means.'));
+    // At a glance: the overhead rests on 3 rounds each (not "1 sample"), with its verdict
+    const glanceOf = (page: string) => page.slice(page.indexOf('id="glance"'), page.indexOf('id="throughput"'));
+    const glance = glanceOf(unescape(html(makeRun(B, { rounds: 3 }))));
+    assert.match(glance, /-0\.3% \(within noise: 95% CIs overlap\)</);
+    assert.match(glance, /-86\.1% \(beyond noise: 95% CIs apart\)</);
+    assert.match(glanceOf(unescape(html(makeRun(B, { rounds: 3, overheadOnce: true })))), /-0\.3% \(1 sample\)</);
     const once = section(unescape(html(makeRun(B, { rounds: 3, overheadOnce: true }))));
     assert.ok(!/\(n=3\)|noise/.test(once), 'no interval and no noise verdict with one sample each');
     assert.match(once, /100,007 req\/s \(overhead -0\.3%\)/);
