@@ -172,7 +172,9 @@ describe('lab --network pods --datapath cilium-*: a real Cilium agent per node',
     const before = link(clientNs, 'cilium_vxlan').stats64.tx.bytes;
     const iperf = JSON.parse((await exec('fortio-client', ['iperf3', '-c', ips['iperf-server']!, '-p', '5201', '-t', '2', '-J'], 60_000)).stdout);
     const sent = link(clientNs, 'cilium_vxlan').stats64.tx.bytes - before;
-    assert.ok(sent >= iperf.end.sum_sent.bytes, `cilium_vxlan sent ${sent} bytes for iperf3's ${iperf.end.sum_sent.bytes}`);
+    // The bulk of the flow crosses the tunnel device (its counters see the inner packets; a few of iperf3's
+    // bytes may still sit in socket buffers when it reports); a native path would put ~0 bytes here.
+    assert.ok(sent >= 0.95 * iperf.end.sum_sent.bytes, `cilium_vxlan sent ${sent} bytes for iperf3's ${iperf.end.sum_sent.bytes}`);
     const podMtu = (await exec('fortio-client', ['ip', '-o', 'link', 'show', 'dev', 'eth0'])).stdout;
     console.error(`[cilium-pods] overlay: cilium_vxlan mtu ${vx.mtu}, ${(iperf.end.sum_received.bits_per_second / 1e9).toFixed(2)} Gbit/s, tunnel sent ${sent} bytes; pod eth0: ${/mtu \d+/.exec(podMtu)?.[0]}; routes:\n${routes}`);
   });
