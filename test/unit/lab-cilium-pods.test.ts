@@ -314,7 +314,7 @@ describe('exec shim on a Cilium lab (node cgroup), run by the real sh', () => {
     const exec = script.indexOf('exec ip netns exec "$ns"');
     assert.ok(mount > 0 && join > mount && exec > join, 'mount, join, then exec');
     assert.match(script, /\[ -e \/sys\/fs\/cgroup\/cgroup\.procs \] \|\| mount -t cgroup2/, 'mounts only when no cgroup2 is there');
-    assert.match(script, /cgroup\.procs" \|\| exit 126/, 'an exec that cannot join does not run outside its node\'s cgroup');
+    assert.match(script, /if ! echo \$\$ > "[^"]*cgroup\.procs"; then\n\s+echo "netbench lab: cannot join this pod's node cgroup[^\n]*>&2\n\s+exit 126/, 'an exec that cannot join does not run outside its node\'s cgroup, and says why');
   });
 
   it('without a pod namespace, the cgroup is not joined and the named program runs with the lab\'s PATH', () => {
