@@ -137,15 +137,24 @@ describe('lab --network pods --datapath cilium-*: a real Cilium agent per node',
     };
     await cnp.createNamespacedCustomObject({ ...CNP, namespace: NS, body: deny });
     await waitFor('the deny policy to cut the connection', 30_000, async () => (await curl('2s')) !== 'ok', 500);
-    const dropped = await inAgent(info.nodes[0]!.name, ['hubble', 'observe', '--namespace', NS, '--verdict', 'DROPPED', '--last', '20']);
-    assert.match(dropped, /fortio-client.*fortio-server:8080.*Policy denied DROPPED/, dropped);
+    // The drop as the server node's Hubble reports it (its events may reach the agent's buffer a moment later).
+    let dropped = '';
+    await waitFor('Hubble to report the policy drop', 15_000, async () => {
+      dropped = await inAgent(info.nodes[0]!.name, ['hubble', 'observe', '--namespace', NS, '--verdict', 'DROPPED', '--last', '50']);
+      return /fortio-client.*fortio-server:8080.*Policy denied DROPPED/.test(dropped);
+    }, 1_000).catch((err: Error) => assert.fail(`${err.message}; hubble observe --verdict DROPPED printed:\n${dropped}`));
     await cnp.deleteNamespacedCustomObject({ ...CNP, namespace: NS, name: deny.metadata.name });
     // netbench's own L3/L4 policy (the NetworkPolicy phase's): it selects the server and allows the client.
     await cnp.createNamespacedCustomObject({ ...CNP, namespace: NS, body: policyObject(NS, 'l3l4') });
-    await waitFor('the client through the L3/L4 policy', 30_000, async () => (await curl('2s')) === 'ok', 500);
-    const ep = JSON.parse(await inAgent(info.nodes[0]!.name, ['cilium-dbg', 'endpoint', 'list', '-o', 'json'])) as { status: { networking?: { addressing?: { ipv4?: string }[] }; policy?: { realized?: { 'policy-enabled'?: string } } } }[];
-    const server = ep.find((e) => e.status.networking?.addressing?.some((a) => a.ipv4 === ips['fortio-server']))!;
-    assert.match(server.status.policy?.realized?.['policy-enabled'] ?? '', /ingress|both/, 'ingress policy enforced on the server endpoint');
+    // Enforced on the server's endpoint once the agent has realized it (a moment after the object exists) ...
+    type Ep = { status: { networking?: { addressing?: { ipv4?: string }[] }; policy?: { realized?: { 'policy-enabled'?: string } } } };
+    await waitFor('ingress policy realized on the server endpoint', 30_000, async () => {
+      const eps = JSON.parse(await inAgent(info.nodes[0]!.name, ['cilium-dbg', 'endpoint', 'list', '-o', 'json'])) as Ep[];
+      const server = eps.find((e) => e.status.networking?.addressing?.some((a) => a.ipv4 === ips['fortio-server']));
+      return /ingress|both/.test(server?.status.policy?.realized?.['policy-enabled'] ?? '');
+    }, 500);
+    // ... and it lets the client through.
+    assert.equal(await curl(), 'ok');
     await cnp.deleteNamespacedCustomObject({ ...CNP, namespace: NS, name: policyObject(NS, 'l3l4').metadata.name });
   });
 
