@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { labDown, labUp, type LabInfo } from '../lab/lab';
 import { run } from '../lab/run';
-import { waitFor } from '../lab/cluster';
+import { isStatus, waitFor } from '../lab/cluster';
 import { execInPod } from '../src/kube/exec';
 import { fortioLoadArgs, fortioServerArgs, parseFortioJson } from '../src/tools/fortio';
 import { iperf3ClientArgs, iperf3ServerArgs, parseIperf3Json } from '../src/tools/iperf3';
@@ -46,7 +46,11 @@ const PODS: { name: string; node: number; command: string[] }[] = [
 ];
 
 async function makePods(core: CoreV1Api, info: LabInfo): Promise<Record<string, string>> {
-  for (const p of PODS) await core.deleteNamespacedPod({ namespace: NS, name: p.name, gracePeriodSeconds: 0 }).catch(() => undefined);
+  for (const p of PODS) {
+    await core.deleteNamespacedPod({ namespace: NS, name: p.name, gracePeriodSeconds: 0 }).catch((err: unknown) => {
+      if (!isStatus(err, 404)) throw err; // not made yet: the first round
+    });
+  }
   await waitFor('the old pods gone', 60_000, async () => (await core.listNamespacedPod({ namespace: NS })).items.length === 0, 500);
   for (const p of PODS) {
     const body: V1Pod = {
@@ -71,7 +75,9 @@ async function main(): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(info.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: NS } } }).catch(() => undefined);
+  await core.createNamespace({ body: { metadata: { name: NS } } }).catch((err: unknown) => {
+    if (!isStatus(err, 409)) throw err; // already there
+  });
   const svc = await core.createNamespacedService({ namespace: NS, body: { metadata: { name: 'fortio' }, spec: { selector: { role: 'fortio-server' }, ports: [{ port: 8080, targetPort: 8080 }] } } });
   const clusterIP = svc.spec!.clusterIP!;
   const exec = (command: string[]) => execInPod({ kubeConfig: kc, namespace: NS, pod: 'client', command, timeoutMs: (seconds + 60) * 1000 });

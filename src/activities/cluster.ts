@@ -54,8 +54,12 @@ export function makeClusterActivities(deps: { kubeConfig: KubeConfig }) {
       if (pod) {
         const r = await withAgentCli(ciliumStatus.argv(), (command) =>
           execInPod({ kubeConfig: kc, namespace: 'kube-system', pod: pod.metadata!.name!, container: pod.spec?.containers?.[0]?.name, command, timeoutMs: 60_000 }),
-        ).catch(() => undefined);
-        tunnel = r ? ciliumStatus.parse({ stdout: r.stdout ?? '', stderr: r.stderr ?? '' }) : 'unknown';
+        ).catch((err: Error) => {
+          // Detection goes on as cilium-native; the reason stands in the detection's evidence (`by`).
+          tunnel = `unknown (cilium status failed: ${err.message.slice(0, 200)})`;
+          return undefined;
+        });
+        if (r) tunnel = ciliumStatus.parse({ stdout: r.stdout ?? '', stderr: r.stderr ?? '' });
       }
       const overlay = tunnel === 'vxlan' || tunnel === 'geneve';
       return {

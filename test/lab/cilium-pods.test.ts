@@ -6,7 +6,6 @@
  * (CiliumNetworkPolicy) the pods' real traffic; `lab down` leaves nothing.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -19,21 +18,12 @@ import { labPaths } from '../../lab/config';
 import { agentSites, labCgroup } from '../../lab/datapath/cilium';
 import { labDown, labUp, type LabInfo } from '../../lab/lab';
 import { processArgv0 } from '../../lab/procs';
-import { createPinnedPod, ensureNamespace, waitPodReady } from '../support/lab';
+import { createPinnedPod, ensureNamespace, waitPodReady, added, labNetnsOf, netnsList, rootLinks, rootRoutes, sh } from '../support/lab';
 
 const LAB = 'tcpods';
 const NS = 'cilium-pods-test';
 
-function sh(argv: string[]): string {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
-const netnsList = () => sh(['ip', 'netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
-const labNetns = () => netnsList().filter((n) => n === `nb-${LAB}` || n.startsWith(`nb-${LAB}.`));
-const rootLinks = () => sh(['ip', '-o', 'link', 'show']).split('\n').filter(Boolean).map((l) => l.split(': ')[1]!.split('@')[0]!).sort();
-const rootRoutes = () => sh(['ip', 'route', 'show', 'table', 'all']).split('\n').filter(Boolean).sort();
-const added = (before: string[], now: string[]) => now.filter((x) => !before.includes(x));
+const labNetns = () => labNetnsOf(LAB);
 const comms = (netns: string) => sh(['ip', 'netns', 'pids', netns]).split('\n').filter(Boolean).map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
 const link = (netns: string, dev: string) => (JSON.parse(sh(['ip', '-n', netns, '-s', '-d', '-j', 'link', 'show', 'dev', dev])) as { mtu: number; stats64: { tx: { bytes: number } }; linkinfo?: { info_kind?: string } }[])[0]!;
 

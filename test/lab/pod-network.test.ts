@@ -17,23 +17,12 @@ import { waitFor } from '../../lab/cluster';
 import { labPaths } from '../../lab/config';
 import { labDown, labShape, labStatus, labUp, type LabInfo } from '../../lab/lab';
 import { processArgv0 } from '../../lab/procs';
-import { createPinnedPod, ensureNamespace, waitPodReady } from '../support/lab';
+import { createPinnedPod, ensureNamespace, waitPodReady, added, labNetnsOf, netnsList, rootLinks, rootRoutes, sh } from '../support/lab';
 
 const LAB = 'tpods';
 const NS = 'pods-test';
 
-function sh(argv: string[]): string {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
-const netnsList = () => sh(['ip', 'netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
-const labNetns = () => netnsList().filter((n) => n === `nb-${LAB}` || n.startsWith(`nb-${LAB}.`));
-/** Devices of the root namespace, by name (what a lab must not add to). */
-const rootLinks = () => sh(['ip', '-o', 'link', 'show']).split('\n').filter(Boolean).map((l) => l.split(': ')[1]!.split('@')[0]!).sort();
-const rootRoutes = () => sh(['ip', 'route', 'show', 'table', 'all']).split('\n').filter(Boolean).sort();
-/** What `now` has that `before` had not (other work on the machine may remove things meanwhile; the lab must add nothing). */
-const added = (before: string[], now: string[]) => now.filter((x) => !before.includes(x));
+const labNetns = () => labNetnsOf(LAB);
 /** Pids of every process whose command line or cwd mentions the lab's state dir. */
 function processesOf(stateDir: string): number[] {
   const out: number[] = [];

@@ -130,3 +130,18 @@ export function netnsCommands(netns: string): string[] {
     return (r.stdout ?? '').split('\0').join(' ').trim();
   });
 }
+
+/** A command's stdout; a non-zero exit throws with its stderr (lab tests' checks of the real kernel). */
+export function sh(argv: string[]): string {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+export const netnsList = () => sh(['ip', 'netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+/** A lab's own namespace and its nodes' and pods'. */
+export const labNetnsOf = (lab: string) => netnsList().filter((n) => n === `nb-${lab}` || n.startsWith(`nb-${lab}.`));
+/** Devices of the root namespace, by name (what a lab must not add to). */
+export const rootLinks = () => sh(['ip', '-o', 'link', 'show']).split('\n').filter(Boolean).map((l) => l.split(': ')[1]!.split('@')[0]!).sort();
+export const rootRoutes = () => sh(['ip', 'route', 'show', 'table', 'all']).split('\n').filter(Boolean).sort();
+/** What `now` has that `before` had not (other work on the machine may remove things meanwhile; the lab must add nothing). */
+export const added = (before: string[], now: string[]) => now.filter((x) => !before.includes(x));
