@@ -8,7 +8,8 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { AppsV1Api, CoreV1Api, VersionApi, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { CILIUM_AGENT_SELECTOR } from '../domain/cilium-checks';
-import type { ClusterFacts, ClusterType, ProxyMode } from '../domain/results';
+import { KUBE_PROXY_SELECTOR, type ClusterFacts, type ClusterType, type ProxyMode } from '../domain/results';
+import { agentContainer } from './cilium';
 import { isNotFound } from '../kube/client';
 import { ciliumStatus, withAgentCli } from '../tools/cilium';
 import { execInPod } from '../kube/exec';
@@ -53,7 +54,7 @@ export function makeClusterActivities(deps: { kubeConfig: KubeConfig }) {
       let tunnel = 'unknown';
       if (pod) {
         const r = await withAgentCli(ciliumStatus.argv(), (command) =>
-          execInPod({ kubeConfig: kc, namespace: 'kube-system', pod: pod.metadata!.name!, container: pod.spec?.containers?.[0]?.name, command, timeoutMs: 60_000 }),
+          execInPod({ kubeConfig: kc, namespace: 'kube-system', pod: pod.metadata!.name!, container: agentContainer(pod), command, timeoutMs: 60_000 }),
         ).catch((err: Error) => {
           // Detection goes on as cilium-native; the reason stands in the detection's evidence (`by`).
           tunnel = `unknown (cilium status failed: ${err.message.slice(0, 200)})`;
@@ -69,7 +70,7 @@ export function makeClusterActivities(deps: { kubeConfig: KubeConfig }) {
       };
     }
     // 2./3. kube-proxy: running pods labelled k8s-app=kube-proxy, or its ConfigMap.
-    const kp = await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-proxy', fieldSelector: 'status.phase=Running' });
+    const kp = await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: KUBE_PROXY_SELECTOR, fieldSelector: 'status.phase=Running' });
     let config: string | undefined;
     let cmFound = false;
     try {

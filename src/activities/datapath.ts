@@ -13,7 +13,8 @@ import readline from 'node:readline';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { CILIUM_AGENT_SELECTOR } from '../domain/cilium-checks';
-import type { Convergence, ProxyMode } from '../domain/results';
+import { KUBE_PROXY_SELECTOR, type Convergence, type ProxyMode } from '../domain/results';
+import { agentContainer } from './cilium';
 import { execInPod } from '../kube/exec';
 import { ciliumBpfLbListArgs, withAgentCli } from '../tools/cilium';
 import { iptablesSaveArgs, nftListKubeProxyArgs, nftListRulesetArgs } from '../tools/iptables';
@@ -21,9 +22,9 @@ import { IpvsadmCounter, ipvsadmListArgs } from '../tools/ipvsadm';
 import { abortableSleep as sleep } from '../kube/batches';
 
 export const DATAPATH_SELECTOR: Record<ProxyMode, string> = {
-  iptables: 'k8s-app=kube-proxy',
-  nftables: 'k8s-app=kube-proxy',
-  ipvs: 'k8s-app=kube-proxy',
+  iptables: KUBE_PROXY_SELECTOR,
+  nftables: KUBE_PROXY_SELECTOR,
+  ipvs: KUBE_PROXY_SELECTOR,
   cilium: CILIUM_AGENT_SELECTOR,
 };
 
@@ -110,7 +111,7 @@ export function datapathPods(kc: KubeConfig) {
         kubeConfig: kc,
         namespace: 'kube-system',
         pod: pod.metadata!.name!,
-        container: pod.spec?.containers?.[0]?.name,
+        container: mode === 'cilium' ? agentContainer(pod) : pod.spec?.containers?.[0]?.name,
         command: cmd,
         timeoutMs: 120_000,
         signal,

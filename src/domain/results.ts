@@ -8,6 +8,8 @@ import type { PhaseName, RunOptions } from '../config';
 
 export type ClusterType = 'cilium-overlay' | 'cilium-native' | 'kubeproxy-ipvs' | 'kubeproxy-iptables' | 'kubeproxy-nftables';
 export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'cilium';
+/** kube-proxy's pods in kube-system, by the label kubeadm and most installers give them (Cilium's: CILIUM_AGENT_SELECTOR). */
+export const KUBE_PROXY_SELECTOR = 'k8s-app=kube-proxy';
 
 export interface NodeFacts {
   name: string;

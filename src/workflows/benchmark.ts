@@ -15,7 +15,7 @@ import { ApplicationFailure, CancellationScope, executeChild, isCancellation, pa
 import { datedDir, type PhaseName, type RunOptions } from '../config';
 import { buildPlan, isCilium, roundsOf, scenariosOf, type Plan } from '../domain/plan';
 import { baselineNotMeasured, CILIUM_AGENT_SELECTOR, hubbleNotMeasured, missingEndpoints, policyNotMeasured, POLICY_PODS, unknownEndpoints } from '../domain/cilium-checks';
-import type { ClusterFacts, Measurement, PhaseRecord, RunResults } from '../domain/results';
+import { KUBE_PROXY_SELECTOR, type ClusterFacts, type Measurement, type PhaseRecord, type RunResults } from '../domain/results';
 import { AdoptedWork } from '../domain/resume';
 import { scenarioById, scenarioLabel, WARMUP, type Scenario, type Targets } from '../domain/scenarios';
 import { clusterActivities, failureReason, formatFigure, longActivities, measuredNow, measureOnce, pause, settle, type MeasureContext } from './common';
@@ -42,7 +42,7 @@ export interface BenchmarkInput {
 function datapathComponent(cluster: ClusterFacts) {
   return isCilium(cluster.clusterType)
     ? { name: 'cilium_agent' as const, selector: CILIUM_AGENT_SELECTOR, csv: 'cilium', samplesCsv: 'cilium_agent_cpu_mem' }
-    : { name: 'kubeproxy' as const, selector: 'k8s-app=kube-proxy', csv: 'kubeproxy', samplesCsv: 'kubeproxy_cpu_mem' };
+    : { name: 'kubeproxy' as const, selector: KUBE_PROXY_SELECTOR, csv: 'kubeproxy', samplesCsv: 'kubeproxy_cpu_mem' };
 }
 
 export async function benchmarkRun(rawInput: BenchmarkInput): Promise<RunResults> {

@@ -152,37 +152,37 @@ describe('the benchmark end to end on the lab (real everything)', () => {
     let w = startWorker(queue);
     const { handle } = start(
       queue,
-      { SVC_SCALE_STEPS: '300,3000', SVC_CREATE_PARALLEL: '2', FORTIO_DURATION: '3', NETBENCH_SKIP: 'throughput,latency,metrics' },
+      { SVC_SCALE_STEPS: '300,1500', SVC_CREATE_PARALLEL: '2', FORTIO_DURATION: '3', NETBENCH_SKIP: 'throughput,latency,metrics' },
       { dir, ns, 'svc-namespace': svcNs, 'skip-cleanup': true },
     );
     const h = await handle;
     const kills: string[] = [];
 
-    // 1. kill while the 3000-step's Services are being created
+    // 1. kill while the 1500-step's Services are being created
     await eventually(async () => {
       const p = await h.query(progressQuery);
-      return p.scaleStep === 3000 && p.waitingFor?.startsWith('creating dummy Services') && p.servicesCreated >= 300;
-    }, 180_000, 'creation of step 3000');
+      return p.scaleStep === 1500 && p.waitingFor?.startsWith('creating dummy Services') && p.servicesCreated >= 300;
+    }, 180_000, 'creation of step 1500');
     await new Promise((r) => setTimeout(r, 700)); // let some of the step's Services exist
     const partial = (await dummyCount(svcNs)).n;
     await kill(w);
     kills.push(`during creation (${partial} Services existed)`);
     w = startWorker(queue);
 
-    // 2. kill while a tool runs (a fortio run at the 3000 step)
-    await eventually(async () => (await h.query(progressQuery)).scenario?.includes('short conn @3000 svc'), 300_000, 'a tool running at step 3000');
+    // 2. kill while a tool runs (a fortio run at the 1500 step)
+    await eventually(async () => (await h.query(progressQuery)).scenario?.includes('short conn @1500 svc'), 300_000, 'a tool running at step 1500');
     await kill(w);
-    kills.push('during fortio short conn @3000');
+    kills.push('during fortio short conn @1500');
     w = startWorker(queue);
 
     const r = (await h.result()) as RunResults;
     assert.equal(r.status, 'completed', r.failure);
-    assert.ok(partial > 300 && partial < 3000, `the first kill landed mid-creation (${partial})`);
+    assert.ok(partial > 300 && partial < 1500, `the first kill landed mid-creation (${partial})`);
 
-    // exact counts: every dummy-svc-1..3000 once, each with its EndpointSlice of 4 endpoints
+    // exact counts: every dummy-svc-1..1500 once, each with its EndpointSlice of 4 endpoints
     const { n, names } = await dummyCount(svcNs);
-    assert.equal(n, 3000);
-    for (let i = 1; i <= 3000; i++) assert.ok(names.has(`dummy-svc-${i}`), `dummy-svc-${i}`);
+    assert.equal(n, 1500);
+    for (let i = 1; i <= 1500; i++) assert.ok(names.has(`dummy-svc-${i}`), `dummy-svc-${i}`);
     const disc = lab.kubeConfig.makeApiClient(DiscoveryV1Api);
     let slices = 0;
     let cont: string | undefined;
@@ -194,12 +194,12 @@ describe('the benchmark end to end on the lab (real everything)', () => {
       }
       cont = page.metadata?._continue;
     } while (cont);
-    assert.equal(slices, 3000);
-    assert.deepEqual(r.scale.steps.map((s) => s.created + s.existed), [300, 2700], 'each step accounts for exactly its Services');
+    assert.equal(slices, 1500);
+    assert.deepEqual(r.scale.steps.map((s) => s.created + s.existed), [300, 1200], 'each step accounts for exactly its Services');
     assert.ok(r.scale.steps[1].existed > 0, 'the resumed creation found what the killed worker had made');
 
     // no completed scenario ran twice: every (scenario, round, step) was scheduled once across parent and children
-    const ids = [h.workflowId, `${h.workflowId}/scale-300`, `${h.workflowId}/scale-3000`];
+    const ids = [h.workflowId, `${h.workflowId}/scale-300`, `${h.workflowId}/scale-1500`];
     const seen = new Map<string, number>();
     for (const id of ids) {
       const hist = await env.client.workflow.getHandle(id).fetchHistory();
