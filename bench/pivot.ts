@@ -9,7 +9,7 @@
  * as Services grow (O(n) first-packet scan), nftables stay level
  * (verdict-map lookup), Cilium too (socket LB: one hash lookup at connect()).
  *
- *   npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables,cilium] [--network shared|pods]
+ *   npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables,cilium] [--network pods|shared]
  *   npx tsx bench/pivot.ts --from iptables=DIR,cilium=DIR     # the table again, from finished runs' result dirs
  *
  * Run it on a quiet machine: the figures are throughput on 2 shared cores.
@@ -36,7 +36,7 @@ import { workflowBundle } from '../test/support/workflows';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '1000,5000,10000,20000' }, seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, modes: { type: 'string', default: 'iptables,nftables,cilium' }, network: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
-  console.log(`usage: npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables,cilium] [--network shared|pods]
+  console.log(`usage: npx tsx bench/pivot.ts [--steps 1000,5000,10000,20000] [--seconds 10] [--rounds 2] [--modes iptables,nftables,cilium] [--network ${NETWORK_NAMES.join('|')}] (default: the lab's, pods)
        npx tsx bench/pivot.ts --from MODE=DIR[,MODE=DIR...]
 
 The article's pivot on this machine: for each mode a fresh lab (kube-proxy iptables, kube-proxy

@@ -1,17 +1,17 @@
 /**
- * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables] [--datapath kube-proxy|cilium-native|cilium-overlay] [--network shared|pods]
+ * npx tsx lab/cli.ts up [--name NAME] [--proxy-mode iptables|nftables] [--datapath kube-proxy|cilium-native|cilium-overlay] [--network pods|shared]
  * npx tsx lab/cli.ts down [--name NAME]
  * npx tsx lab/cli.ts status [--name NAME] [--json]
- * npx tsx lab/cli.ts shape --rate 500mbit|--off [--link NODE] [--name NAME]
+ * npx tsx lab/cli.ts shape --rate 500mbit|--off [--link NODE|NAMESPACE/POD] [--name NAME]
  * (also `netbench lab ...`, through labMain)
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { labDown, labShape, labStatus, labUp, type ProxyMode } from './lab';
 import { shapeRateBits } from './netns';
-import { DATAPATH_NAMES, NETWORK_NAMES, type DatapathName, type LabNetwork } from './config';
+import { DATAPATH_NAMES, NETWORK_NAMES, componentVersion, type DatapathName, type LabNetwork } from './config';
 
-const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--link NODE] [--proxy-mode iptables|nftables] [--datapath ${DATAPATH_NAMES.join('|')}] [--network ${NETWORK_NAMES.join('|')}] [--json]
+const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--link NODE|NAMESPACE/POD] [--proxy-mode iptables|nftables] [--datapath ${DATAPATH_NAMES.join('|')}] [--network ${NETWORK_NAMES.join('|')}] [--json]
 
   up          start the lab (again: checks and repairs it)
   down        stop every lab process, remove its network namespace and files
@@ -20,16 +20,19 @@ const USAGE = `usage: lab up|down|status|kubeconfig|shape [--name NAME] [--link 
   shape       --rate 500mbit: cap the lab datapath's bandwidth (tbf on its loopback), to rehearse
               a regression; --off lifts the cap. Units bit|kbit|mbit|gbit, at least 1mbit.
               --network pods: caps each node's link to the lab bridge both ways (tbf on the
-              node's eth0 and on its bridge port); --link worker-1 caps that node's only.
+              node's eth0 and on its bridge port); --link worker-1 caps that node's only,
+              --link NAMESPACE/POD one pod's link (its eth0 and the veth's node end).
 
   --datapath  kube-proxy (default; --proxy-mode picks iptables or nftables);
-              cilium-native, cilium-overlay: a REAL cilium-agent and operator (v1.19.4, from
+              cilium-native, cilium-overlay: a REAL cilium-agent and operator (${componentVersion('CILIUM_VERSION') ?? 'see scripts/versions.env'}, from
               \`scripts/setup.sh cilium\`) with kube-proxy replacement, native routing or VXLAN
               tunnel; no kube-proxy runs. Switching between kube-proxy and Cilium needs \`lab down\`.
-  --network   shared (default): every pod is a process in the one lab network namespace;
-              pods: each worker and each pod gets a network namespace of its own (a veth
-              into its node's, nodes on a bridge, native routing), servers run per pod and
-              \`kubectl exec\` runs in the pod's namespace. kube-proxy datapath only, for now.`;
+  --network   pods (default): each worker and each pod gets a network namespace of its own
+              (a veth into its node's, nodes on a bridge, native routing), servers run per pod,
+              \`kubectl exec\` runs in the pod's namespace, kube-proxy or a cilium-agent runs per node;
+              shared: every pod is a process in the one lab network namespace, pod IPs on its
+              loopback (lighter; Hubble and Cilium policy have no endpoint to act on there).
+              A lab that is up keeps its network; switching needs \`lab down\`.`;
 
 /** `netbench lab ...` and `tsx lab/cli.ts ...`: returns the exit code, prints errors itself. */
 export async function labMain(argv: string[]): Promise<number> {

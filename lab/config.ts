@@ -26,12 +26,16 @@ export const DATAPATH_NAMES = ['kube-proxy', 'cilium-native', 'cilium-overlay'] 
 export type DatapathName = (typeof DATAPATH_NAMES)[number];
 
 /**
- * The lab's network: `shared` (default) = every pod and node is a process in
- * the one lab namespace, pod IPs are local on its `lo`; `pods` = each worker
- * node and each pod has a network namespace of its own (lab/pod-network.ts).
+ * The lab's network: `pods` (default) = each worker node and each pod has a
+ * network namespace of its own (lab/pod-network.ts), so packets take a node's
+ * path; `shared` = every pod and node is a process in the one lab namespace,
+ * pod IPs are local on its `lo` (the first lab, kept for its lighter footprint).
  */
-export const NETWORK_NAMES = ['shared', 'pods'] as const;
+export const NETWORK_NAMES = ['pods', 'shared'] as const;
 export type LabNetwork = (typeof NETWORK_NAMES)[number];
+export const DEFAULT_NETWORK: LabNetwork = 'pods';
+/** A lab state written before the network was recorded ran the shared network. */
+export const UNRECORDED_NETWORK: LabNetwork = 'shared';
 
 export const NODE_NET = '10.240.0.0/24';
 export const CONTROL_PLANE_IP = '10.240.0.1';

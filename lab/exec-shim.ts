@@ -33,6 +33,7 @@ import type { LabPaths } from './config';
 import { writeFileIfChanged } from './files';
 import { readKwokctlDocs, setKwokControllerPath, writeKwokctlDocs } from './kwokctl';
 import { netPaths } from './pod-network';
+import { cniPodStages } from './datapath/kwok-stages';
 
 export const POD_NETNS_ENV = 'NETBENCH_POD_NETNS';
 export const NETWORK_ENV = 'NETBENCH_LAB_NETWORK';
@@ -130,20 +131,22 @@ export function writeExecShim(p: LabPaths, originalPath: string, waitSec = 30): 
 }
 
 /**
- * The kwokctl config for `--network pods`: Exec and PortForward objects from
+ * The kwokctl config for `--network pods`: Exec, PortForward and Logs objects from
  * the apiserver, kwok-controller's PATH led by the shim, the catch-all exec
- * rule marked, no ClusterPortForward to 127.0.0.1.
+ * rule marked, no ClusterPortForward to 127.0.0.1, and pod stages that
+ * report the IP the lab gave a pod.
  */
 export function patchKwokctlForPods(file: string, p: LabPaths, originalPath: string): void {
   const { docs, exec, kwokctl } = readKwokctlDocs(file);
   // Per-pod rules, made by lab/pod-network-controller.ts as pods come and go.
-  kwokctl.options.enableCRDs = ['Exec', 'PortForward'];
+  kwokctl.options.enableCRDs = ['Exec', 'PortForward', 'Logs'];
   setKwokControllerPath(kwokctl, `${netPaths(p).shim}:${originalPath}`);
   for (const e of exec.spec.execs as { local?: { envs?: { name: string; value: string }[] } }[]) {
     if (!e.local) continue;
     e.local.envs = [...(e.local.envs ?? []).filter((v) => v.name !== NETWORK_ENV), { name: NETWORK_ENV, value: 'pods' }];
   }
-  // port-forward goes to the pod's own IP (its PortForward object), not to a stand-in on 127.0.0.1.
-  const kept = docs.filter((d) => d.kind !== 'ClusterPortForward');
-  writeKwokctlDocs(file, kept);
+  // port-forward goes to the pod's own IP (its PortForward object), not to a stand-in on 127.0.0.1;
+  // kwok reports the IP the controller (or Cilium's CNI) gave a pod (lab/datapath/kwok-stages.ts).
+  const kept = docs.filter((d) => d.kind !== 'ClusterPortForward' && d.kind !== 'Stage');
+  writeKwokctlDocs(file, [...kept, ...cniPodStages()]);
 }

@@ -21,8 +21,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiregistrationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import {
+  DEFAULT_NETWORK,
   NODE_NET,
   POD_CIDR,
+  UNRECORDED_NETWORK,
   SERVICE_CIDR,
   TOOL_PORTS,
   labNodes,
@@ -39,13 +41,14 @@ import { CiliumDatapath, teardownCilium } from './datapath/cilium';
 import type { DatapathContext, LabDatapath } from './datapath/types';
 import { kwokctlCreate, kwokctlDelete, writeKwokctlConfig } from './kwokctl';
 import { commOf, deleteNetns, ensureNetns, loopbackShape, netnsExists, netnsPids, shapeLoopback } from './netns';
-import { ensureLabBridge, ensureNodeNetwork, labChildNetns, netPaths, nodeLinkShape, shapeNodeLink } from './pod-network';
+import { ensureLabBridge, ensureNodeNetwork, labChildNetns, netPaths, nodeLinkShape, podLinkShape, podLinks, shapeNodeLink, shapePodLink } from './pod-network';
 import { patchKwokctlForPods, writeExecShim } from './exec-shim';
 import { checkPrerequisites, type ResolvedBins } from './prereq';
 import { daemonState, knownDaemons, processArgv0, startDaemon, stopDaemon, stopPid, type DaemonState } from './procs';
 import { run } from './run';
 import { writeFileIfChanged } from './files';
 import { startToolServers, stopToolServers } from './tool-servers';
+import { cniPodStages } from './datapath/kwok-stages';
 
 export type { DatapathName, LabNetwork, ProxyMode } from './config';
 
@@ -57,10 +60,11 @@ export interface LabOptions {
   /** kube-proxy (default), or a real Cilium in native or overlay routing (lab/datapath/cilium.ts). */
   datapath?: DatapathName;
   /**
-   * `shared` (default): every pod is a process in the one lab namespace.
-   * `pods`: each worker and each pod has a network namespace of its own
-   * (lab/pod-network.ts); with Cilium, one agent per node and the real
-   * cilium-cni per pod (lab/datapath/cilium.ts).
+   * `pods` (DEFAULT_NETWORK; a lab already up keeps its own): each worker
+   * and each pod has a network namespace of its own (lab/pod-network.ts);
+   * with Cilium, one agent per node and the real cilium-cni per pod
+   * (lab/datapath/cilium.ts). `shared`: every pod is a process in the one
+   * lab namespace.
    */
   network?: LabNetwork;
   onProgress?: (msg: string) => void;
@@ -204,12 +208,13 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
   try {
     const saved = readState(p);
     const mode: ProxyMode = opts.proxyMode ?? (saved?.datapath.settings.mode as ProxyMode | undefined) ?? 'iptables';
-    const network: LabNetwork = opts.network ?? saved?.network ?? 'shared';
+    const network: LabNetwork = opts.network ?? (saved ? (saved.network ?? UNRECORDED_NETWORK) : DEFAULT_NETWORK);
     const datapath = makeDatapath(opts.datapath ?? savedDatapathName(saved) ?? 'kube-proxy', mode, network);
-    if (saved && (saved.network ?? 'shared') !== network) {
-      throw new Error(`lab "${p.name}" runs the ${saved.network ?? 'shared'} network; run \`lab down --name ${p.name}\` before switching to --network ${network}`);
+    if (saved && (saved.network ?? UNRECORDED_NETWORK) !== network) {
+      throw new Error(`lab "${p.name}" runs the ${saved.network ?? UNRECORDED_NETWORK} network; run \`lab down --name ${p.name}\` before switching to --network ${network}`);
     }
     datapath.preflight?.();
+    if (network === 'pods') cniPodStages(); // kwok's own stage documents are there (else: what to run)
     if (saved && saved.datapath.kind !== datapath.kind) {
       // kwok's exec rules and kwok-controller's environment are fixed when kwokctl creates the cluster.
       throw new Error(`lab "${p.name}" runs the ${saved.datapath.kind} datapath; run \`lab down --name ${p.name}\` before switching to ${datapath.kind}`);
@@ -453,11 +458,11 @@ export async function labStatus(opts: Pick<LabOptions, 'name'> = {}): Promise<La
     kubeconfigPath: existsSync(p.kubeconfig) ? p.kubeconfig : null,
     proxyMode: (saved?.datapath.settings.mode as ProxyMode | undefined) ?? null,
     datapath: saved?.datapath ?? null,
-    network: saved ? (saved.network ?? 'shared') : null,
+    network: saved ? (saved.network ?? UNRECORDED_NETWORK) : null,
     childNetns,
     processes,
     strayPids,
-    shape: !hasNetns ? null : saved?.network === 'pods' ? await nodeLinkShapes(p) : await loopbackShape(p.netns),
+    shape: !hasNetns ? null : saved?.network === 'pods' ? await linkShapes(p) : await loopbackShape(p.netns),
   };
 }
 
@@ -470,23 +475,31 @@ export async function labShape(opts: Pick<LabOptions, 'name'> & { rate?: string;
   const p = labPaths(opts.name ?? 'lab');
   if (!existsSync(p.stateDir)) throw new Error(`lab "${p.name}" is not up (netbench lab up${opts.name ? ` --name ${opts.name}` : ''})`);
   if (readState(p)?.network === 'pods') {
-    // Each node's link to the "VPC" (both ways): one node's with --link, else all.
+    // Each node's link to the "VPC" (both ways): one node's with --link NODE, else all; or one pod's link (--link NS/POD).
     const nodes = labNodes().map((n) => n.name);
-    if (opts.link !== undefined && !nodes.includes(opts.link)) throw new Error(`--link must be a node of the lab (${nodes.join(', ')}), not "${opts.link}"`);
+    if (opts.link?.includes('/')) {
+      const pods = podLinks(p);
+      const link = pods.find((l) => l.pod === opts.link);
+      if (!link) throw new Error(`--link ${opts.link}: no pod of that name has a network namespace in lab "${p.name}" (pods: ${pods.map((l) => l.pod).join(', ') || 'none'}; hostNetwork pods share their node's link)`);
+      await shapePodLink(p, link, opts.rate);
+      return linkShapes(p);
+    }
+    if (opts.link !== undefined && !nodes.includes(opts.link)) throw new Error(`--link must be a node of the lab (${nodes.join(', ')}) or a pod as <namespace>/<name>, not "${opts.link}"`);
     for (const node of opts.link ? [opts.link] : nodes) await shapeNodeLink(p, node, opts.rate);
-    return nodeLinkShapes(p);
+    return linkShapes(p);
   }
   if (opts.link !== undefined) throw new Error(`--link needs a lab made with --network pods; lab "${p.name}" shares one namespace (every flow crosses its loopback)`);
   await shapeLoopback(p.netns, opts.rate);
   return loopbackShape(p.netns);
 }
 
-/** "500Mbit on worker-1, worker-2" (by rate, "; " between rates): the capped node links only; null when none is. */
-async function nodeLinkShapes(p: LabPaths): Promise<string | null> {
+/** "500Mbit on worker-1, t1/server" (by rate, "; " between rates): the capped node and pod links only; null when none is. */
+async function linkShapes(p: LabPaths): Promise<string | null> {
   const byRate = new Map<string, string[]>();
-  for (const n of labNodes()) {
-    const cap = await nodeLinkShape(p, n.name);
-    if (cap) byRate.set(cap, [...(byRate.get(cap) ?? []), n.name]);
-  }
+  const add = (cap: string | null, what: string) => {
+    if (cap) byRate.set(cap, [...(byRate.get(cap) ?? []), what]);
+  };
+  for (const n of labNodes()) add(await nodeLinkShape(p, n.name), n.name);
+  for (const l of podLinks(p)) add(await podLinkShape(l), l.pod);
   return byRate.size ? [...byRate].map(([rate, nodes]) => `${rate} on ${nodes.join(', ')}`).join('; ') : null;
 }

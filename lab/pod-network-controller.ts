@@ -3,23 +3,25 @@
  * watches the pods on the lab's workers and, for each one,
  *   - creates its kwok `Exec` object at once (env NETBENCH_POD_NETNS = the
  *     namespace its execs run in: lab/exec-shim.ts),
- *   - once kwok gave it an IP: its network namespace with eth0 (a veth into
- *     its node's namespace) holding that IP (lab/pod-network.ts); a
- *     hostNetwork pod uses its node's namespace,
- *   - gives it a kwok `PortForward` object: port-forward to its declared
- *     ports (and the tools' ports) dials <pod IP>:<port>,
+ *   - its network namespace with eth0 (a veth into its node's namespace)
+ *     holding an IP from its node's podCIDR (lab/pod-network.ts, freePodIP);
+ *     a hostNetwork pod uses its node's namespace,
  *   - runs its container's server (iperf3, netserver, fortio) as a real
  *     process in that namespace (other commands, e.g. `sleep infinity`, are
  *     not run: the namespace is what an exec needs),
- *   - marks the namespace ready (execs wait for that);
+ *   - marks the namespace ready (execs wait for that) and writes the IP into
+ *     the pod's annotation, on which kwok reports the pod Ready with that IP
+ *     (lab/datapath/kwok-stages.ts): a Ready pod has its network and server,
+ *   - gives it a kwok `PortForward` object: port-forward to its declared
+ *     ports (and the tools' ports) dials <pod IP>:<port>;
  * and undoes all of it when the pod is deleted. Records in
  * <state>/net/sandboxes make it restartable: on start it reconciles what
  * exists with the pods listed.
  *
  * On a Cilium lab a pod's namespace, eth0 and IP come from the real
- * cilium-cni (lab/datapath/cilium-cni.ts) before kwok marks the pod Ready
- * with that IP (lab/datapath/kwok-stages.ts), and its processes join its
- * node's cgroup (that node's agent's socket LB).
+ * cilium-cni (lab/datapath/cilium-cni.ts) instead, its processes join its
+ * node's cgroup (that node's agent's socket LB), and a cilium pod gets a
+ * kwok `Logs` object naming its own node's agent's log.
  *
  *   node --import tsx lab/pod-network-controller.ts <lab name> [kube-proxy|cilium]
  */
@@ -29,13 +31,14 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, makeInformer, s
 import { TOOL_PORTS, labNodes, labPaths, type LabNode, type LabPaths } from './config';
 import { isStatus } from './cluster';
 import { POD_CGROUP_ENV, POD_NETNS_ENV } from './exec-shim';
-import { PIDFILE_ENV, agentSites, cgroup2Mount, type AgentSite } from './datapath/cilium';
+import { AGENT_CONTAINER, PIDFILE_ENV, agentSites, cgroup2Mount, criLogFile, type AgentSite } from './datapath/cilium';
 import { cniAdd, cniDel } from './datapath/cilium-cni';
 import { POD_IP_ANNOTATION } from './datapath/kwok-stages';
 import { ensureNetns } from './netns';
 import {
   deletePodSandbox,
   ensurePodSandbox,
+  freePodIP,
   markPending,
   markReady,
   netPaths,
@@ -225,42 +228,75 @@ class Controller {
     }
     await this.ensureExecObject(pod, netns);
     const agent = this.agents.get(node.name);
-    if (agent && !hostNetwork && !(await this.cniSandbox(pod, agent, netns))) return; // kwok has not reported the CNI's IP yet
-    const ip = pod.status?.podIP;
-    if (!ip) return; // kwok has not given it an IP yet: the next update has it
     const current = this.records.get(key);
-    if (current?.ip === ip && this.readyOnce.has(key)) return; // done (a status update that changes nothing here)
-    const r: Record_ = { namespace, name, uid, node: node.name, ip, netns, veth: podVeth(uid), hostNetwork, daemons: [], cni: current?.cni };
-    if (!hostNetwork && !r.cni) {
-      this.saveRecord(r); // before the namespace exists: a crash in between still gets it removed
-      await ensurePodSandbox(this.p, node, r);
+    let r: Record_;
+    if (hostNetwork) {
+      const ip = pod.status?.podIP;
+      if (!ip) return; // kwok has not given it its node's IP yet: the next update has it
+      if (current?.ip === ip && this.readyOnce.has(key)) return; // done (a status update that changes nothing here)
+      r = { namespace, name, uid, node: node.name, ip, netns, veth: podVeth(uid), hostNetwork, daemons: current?.daemons ?? [] };
+    } else {
+      if (current?.ip && current.ip === pod.status?.podIP && this.readyOnce.has(key)) return; // done
+      // As a kubelet does: the sandbox (namespace, eth0, IP) and the containers first, then kwok reports the pod
+      // Ready with that IP (the annotation; lab/datapath/kwok-stages.ts). So a Ready pod's server listens.
+      r = agent ? await this.cniSandbox(pod, agent, netns) : await this.ownSandbox(pod, node, netns);
     }
+    await this.startServers(pod, r, agent);
+    this.saveRecord(r);
+    if (!hostNetwork) {
+      markReady(this.p, netns, true);
+      if (pod.metadata?.annotations?.[POD_IP_ANNOTATION] !== r.ip) {
+        await this.kc.makeApiClient(CoreV1Api).patchNamespacedPod(
+          { namespace, name, body: { metadata: { annotations: { [POD_IP_ANNOTATION]: r.ip } } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      }
+      if (pod.status?.podIP !== r.ip) return; // kwok reports it with the next update
+    }
+    await this.ensurePortForward(pod, r.ip);
+    this.pending.delete(key);
+    this.readyOnce.add(key);
+    this.log(`pod ${key} on ${node.name}: ${hostNetwork ? 'node namespace' : `namespace ${netns}, eth0 ${r.ip}`}${r.daemons.length ? `, running ${r.daemons.join(' ')}` : ''}`);
+  }
+
+  /** The pod's containers' servers (iperf3, netserver, fortio) as processes in its namespace (idempotent). */
+  private async startServers(pod: V1Pod, r: Record_, agent: AgentSite | undefined): Promise<void> {
+    const ids: string[] = [];
     for (const c of pod.spec?.containers ?? []) {
       const argv = serverArgv(c.command ?? c.args, this.bins);
       if (!argv) continue;
-      const id = serverDaemonId(namespace, name, c.name);
+      const id = serverDaemonId(r.namespace, r.name, c.name);
       // A Cilium lab: in its node's cgroup, where that node's agent's socket LB is attached (joined
       // before `ip netns exec`, which mounts a /sys of its own without the cgroup tree).
       const spec = agent
-        ? { id, argv: ['sh', '-c', 'echo $$ > "$1/cgroup.procs" && ns="$2" && shift 2 && exec ip netns exec "$ns" "$@"', 'sh', agent.cgroup, netns, ...argv], program: argv[0] }
-        : { id, netns, argv };
+        ? { id, argv: ['sh', '-c', 'echo $$ > "$1/cgroup.procs" && ns="$2" && shift 2 && exec ip netns exec "$ns" "$@"', 'sh', agent.cgroup, r.netns, ...argv], program: argv[0] }
+        : { id, netns: r.netns, argv };
       await startDaemon(this.p, { ...spec, cwd: this.p.execDir }, 150);
-      r.daemons.push(id);
+      ids.push(id);
     }
-    await this.ensurePortForward(pod, ip);
-    this.saveRecord(r);
-    if (!hostNetwork) markReady(this.p, netns, true);
-    this.pending.delete(key);
-    this.readyOnce.add(key);
-    this.log(`pod ${key} on ${node.name}: ${hostNetwork ? 'node namespace' : `namespace ${netns}, eth0 ${ip}`}${r.daemons.length ? `, running ${r.daemons.join(' ')}` : ''}`);
+    r.daemons = ids;
   }
 
   /**
-   * A Cilium lab: the pod's namespace and eth0 from cilium-cni (once), its IP
-   * written into the annotation kwok's pod-ready reads. True once kwok
-   * reports that IP as the pod's.
+   * A kube-proxy lab: the pod's IP from its node's podCIDR (the lowest one no
+   * other pod's sandbox on that node holds; a pod already annotated or
+   * reported with one keeps it), then its namespace and eth0.
    */
-  private async cniSandbox(pod: V1Pod, agent: AgentSite, netns: string): Promise<boolean> {
+  private async ownSandbox(pod: V1Pod, node: LabNode, netns: string): Promise<Record_> {
+    const { namespace, name, uid } = pod.metadata as { namespace: string; name: string; uid: string };
+    let r = this.records.get(`${namespace}/${name}`);
+    if (!r || r.uid !== uid || !r.ip || r.cni) {
+      const used = new Set([...this.records.values()].filter((o) => o.node === node.name && !o.hostNetwork && o.uid !== uid).map((o) => o.ip));
+      const ip = pod.metadata?.annotations?.[POD_IP_ANNOTATION] ?? pod.status?.podIP ?? freePodIP(node.podCIDR, used);
+      r = { namespace, name, uid, node: node.name, ip, netns, veth: podVeth(uid), hostNetwork: false, daemons: [] };
+      this.saveRecord(r); // before the namespace exists: a crash in between still gets it removed
+    }
+    await ensurePodSandbox(this.p, node, r);
+    return r;
+  }
+
+  /** A Cilium lab: the pod's namespace and eth0 from cilium-cni (once). */
+  private async cniSandbox(pod: V1Pod, agent: AgentSite, netns: string): Promise<Record_> {
     const { namespace, name, uid } = pod.metadata as { namespace: string; name: string; uid: string };
     const key = `${namespace}/${name}`;
     let r = this.records.get(key);
@@ -274,14 +310,7 @@ class Controller {
       this.saveRecord(r);
       this.log(`pod ${key}: cilium-cni ADD on ${agent.node} gave ${r.ip} in ${Date.now() - started} ms`);
     }
-    if (pod.metadata?.annotations?.[POD_IP_ANNOTATION] !== r.ip) {
-      const core = this.kc.makeApiClient(CoreV1Api);
-      await core.patchNamespacedPod(
-        { namespace, name, body: { metadata: { annotations: { [POD_IP_ANNOTATION]: r.ip } } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-    }
-    return pod.status?.podIP === r.ip;
+    return r;
   }
 
   private async ensureExecObject(pod: V1Pod, netns: string): Promise<void> {
@@ -293,7 +322,13 @@ class Controller {
     if (agent) envs.push({ name: POD_CGROUP_ENV, value: path.relative(cgroup2Mount(), agent.cgroup) });
     if (agent && isCiliumAgentPod(pod)) envs.push({ name: PIDFILE_ENV, value: agent.pidFile });
     const spec = { execs: [{ local: { workDir: this.p.execDir, envs } }] };
-    if (await this.applyKwokObject('Exec', 'execs', namespace, name, uid, spec)) this.execObjects.set(key, uid);
+    if (!(await this.applyKwokObject('Exec', 'execs', namespace, name, uid, spec))) return;
+    // `kubectl logs` of a cilium pod: its own node's agent (the ClusterLogs rule names the first node's).
+    if (agent && isCiliumAgentPod(pod)) {
+      const logs = { logs: [{ containers: [AGENT_CONTAINER], logsFile: criLogFile(this.p, agent.id), follow: true }] };
+      if (!(await this.applyKwokObject('Logs', 'logs', namespace, name, uid, logs))) return;
+    }
+    this.execObjects.set(key, uid);
   }
 
   /** `kubectl port-forward` to the pod's declared ports (and the tools' ports) reaches the pod itself: kwok-controller dials <pod IP>:<port>. */
@@ -327,7 +362,7 @@ class Controller {
 
   private async deleteKwokObjects(namespace: string, name: string): Promise<void> {
     const api = this.kc.makeApiClient(CustomObjectsApi);
-    for (const plural of ['execs', 'portforwards']) {
+    for (const plural of ['execs', 'portforwards', 'logs']) {
       try {
         await api.deleteNamespacedCustomObject({ group: 'kwok.x-k8s.io', version: 'v1alpha1', namespace, plural, name });
       } catch (err) {

@@ -23,7 +23,7 @@
  * controller (lab/pod-network-controller.ts) builds a pod's namespace once
  * kwok gave the pod its IP, and removes it when the pod goes.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { writeFileIfChanged } from './files';
 import path from 'node:path';
@@ -44,6 +44,24 @@ export function nodeNetns(p: LabPaths, node: string): string {
 export function podNetns(p: LabPaths, namespace: string, name: string, uid: string): string {
   const readable = `${p.netns}.${namespace}.${name}`;
   return readable.length <= 200 ? readable : `${p.netns}.pod-${uid}`;
+}
+
+/**
+ * A kube-proxy lab's IPAM (the lab's stand-in for host-local): the lowest
+ * address of a node's podCIDR that is neither its network nor broadcast
+ * address nor in `used`.
+ */
+export function freePodIP(podCIDR: string, used: Set<string>): string {
+  const [base, bits] = podCIDR.split('/');
+  const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const toIp = (n: number) => [24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join('.');
+  const size = 2 ** (32 - Number(bits));
+  const first = toInt(base!) - (toInt(base!) % size);
+  for (let i = 1; i < size - 1; i++) {
+    const ip = toIp(first + i);
+    if (!used.has(ip)) return ip;
+  }
+  throw new Error(`no free pod IP left in ${podCIDR} (${used.size} in use)`);
 }
 
 /** The node end of a pod's veth pair (unique per pod in its node's namespace, at most 15 characters). */
@@ -197,6 +215,47 @@ export async function shapeNodeLink(p: LabPaths, node: string, rate: string | un
 /** The cap on a node's link ("500Mbit"), or null. */
 export async function nodeLinkShape(p: LabPaths, node: string): Promise<string | null> {
   return deviceShape(nodeNetns(p, node), 'eth0');
+}
+
+/** The pods that have a namespace of their own ("<namespace>/<name>"), from the controller's sandbox records. */
+export function podLinks(p: LabPaths): { pod: string; netns: string; node: string }[] {
+  const dir = netPaths(p).sandboxes;
+  if (!existsSync(dir)) return [];
+  const out: { pod: string; netns: string; node: string }[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    try {
+      const r = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Sandbox & { hostNetwork?: boolean };
+      if (!r.hostNetwork && r.netns) out.push({ pod: `${r.namespace}/${r.name}`, netns: r.netns, node: r.node });
+    } catch {
+      /* a record being written: not a link yet */
+    }
+  }
+  return out;
+}
+
+/** The node end of a pod's eth0 (its veth peer: `vethXXXX`, or Cilium's `lxcXXXX`), found by the peer's ifindex. */
+async function podPeerDevice(p: LabPaths, link: { pod: string; netns: string; node: string }): Promise<string> {
+  const eth0 = (await run(['ip', '-n', link.netns, '-o', 'link', 'show', 'dev', 'eth0'])).stdout;
+  const peer = /eth0@if(\d+)/.exec(eth0)?.[1];
+  const nodeLinks = (await run(['ip', '-n', nodeNetns(p, link.node), '-o', 'link', 'show'])).stdout;
+  const dev = peer ? new RegExp(`^${peer}: ([^:@]+)[:@]`, 'm').exec(nodeLinks)?.[1] : undefined;
+  if (!dev) throw new Error(`pod ${link.pod}: the node end of its eth0 is not in ${nodeNetns(p, link.node)} (${eth0.trim()})`);
+  return dev;
+}
+
+/**
+ * `lab shape --link <namespace>/<pod>`: cap one pod's link both ways (tbf on
+ * its eth0, its egress, and on the veth's node end, its ingress), or lift it.
+ */
+export async function shapePodLink(p: LabPaths, link: { pod: string; netns: string; node: string }, rate: string | undefined): Promise<void> {
+  const peer = await podPeerDevice(p, link);
+  await shapeDevice(link.netns, 'eth0', rate);
+  await shapeDevice(nodeNetns(p, link.node), peer, rate);
+}
+
+/** The cap on a pod's link ("500Mbit"), or null. */
+export async function podLinkShape(link: { netns: string }): Promise<string | null> {
+  return deviceShape(link.netns, 'eth0');
 }
 
 export interface Sandbox {

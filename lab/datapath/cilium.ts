@@ -69,7 +69,6 @@ import { writeFileIfChanged } from '../files';
 import { kwokControllerPath, readKwokctlDocs, setKwokControllerPath, writeKwokctlDocs } from '../kwokctl';
 import { netnsPids } from '../netns';
 import { netPaths, nodeNetns, writeNodeKubeconfig } from '../pod-network';
-import { cniPodStages } from './kwok-stages';
 import { daemonState, startDaemon, stopDaemon, tailOf, logFile, type DaemonSpec } from '../procs';
 import { run, runInNetns } from '../run';
 import type { DatapathContext, LabDatapath } from './types';
@@ -358,7 +357,6 @@ export class CiliumDatapath implements LabDatapath {
 
   preflight(): void {
     checkCiliumBuild();
-    if (this.network === 'pods') cniPodStages();
   }
 
   sites(p: LabPaths): AgentSite[] {
@@ -384,7 +382,8 @@ export class CiliumDatapath implements LabDatapath {
     // The wrappers first, then whatever kwok-controller's PATH was (on the pods network: the exec shim's dir).
     setKwokControllerPath(kwokctl, `${cp.execBin}:${kwokControllerPath(kwokctl) ?? process.env.PATH ?? '/usr/bin:/bin'}`);
     // `kubectl logs` of the cilium-agent and cilium-operator pods: the real processes' logs, as a kubelet serves them.
-    // (On the pods network every cilium-agent pod shows the first node's agent: kwok's ClusterLogs cannot tell them apart.)
+    // On the pods network each cilium pod also gets a Logs object naming its own node's agent (lab/pod-network-controller.ts);
+    // this rule is the fallback until it exists.
     const logs = {
       kind: 'ClusterLogs',
       apiVersion: exec.apiVersion,
@@ -392,15 +391,12 @@ export class CiliumDatapath implements LabDatapath {
       spec: {
         selector: { matchNamespaces: [NS] },
         logs: [
-          { containers: [AGENT_CONTAINER], logsFile: criLogFile(p, AGENT), follow: true },
+          { containers: [AGENT_CONTAINER], logsFile: criLogFile(p, this.sites(p)[0]!.id), follow: true },
           { containers: ['cilium-operator'], logsFile: criLogFile(p, OPERATOR), follow: true },
         ],
       },
     };
-    let out = [...docs.filter((d) => !(d.kind === 'ClusterLogs' && d.metadata?.name === logs.metadata.name)), logs];
-    // kwok reports the IP Cilium's CNI gave a pod (lab/datapath/kwok-stages.ts).
-    if (this.network === 'pods') out = [...out.filter((d) => d.kind !== 'Stage'), ...cniPodStages()];
-    writeKwokctlDocs(file, out);
+    writeKwokctlDocs(file, [...docs.filter((d) => !(d.kind === 'ClusterLogs' && d.metadata?.name === logs.metadata.name)), logs]);
   }
 
   async applyObjects(ctx: DatapathContext): Promise<void> {
@@ -502,10 +498,10 @@ export class CiliumDatapath implements LabDatapath {
     // kubectl logs (see patchKwokctlConfig).
     await startDaemon(p, {
       id: CRI_LOGS,
-      argv: [process.execPath, path.join(import.meta.dirname, '..', 'cri-log.ts'), logFile(p, sites[0]!.id), criLogFile(p, AGENT), logFile(p, OPERATOR), criLogFile(p, OPERATOR)],
+      argv: [process.execPath, path.join(import.meta.dirname, '..', 'cri-log.ts'), ...sites.flatMap((s) => [logFile(p, s.id), criLogFile(p, s.id)]), logFile(p, OPERATOR), criLogFile(p, OPERATOR)],
     });
 
-    // The operator registers the CRDs the agent waits for.
+    // The operator registers the CRDs the agents wait for (they wait by themselves: both start at once).
     await startDaemon(p, {
       id: OPERATOR,
       program: b.operator,
@@ -518,15 +514,6 @@ export class CiliumDatapath implements LabDatapath {
       ],
       env,
     }, 1_000);
-    const ext = ctx.kc.makeApiClient(ApiextensionsV1Api);
-    await waitFor(`cilium-operator to register Cilium's CRDs (log: ${logFile(p, OPERATOR)})`, 120_000, async () => {
-      for (const name of KEY_CRDS) {
-        // Not there yet (404) or the apiserver busy: asked again in 500 ms; waitFor's timeout names what never came.
-        const crd = await ext.readCustomResourceDefinition({ name }).catch(() => null);
-        if (!crd?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
-      }
-      return true;
-    }, 500);
 
     const routingChanged = !!previous?.datapath && previous.datapath !== this.settings.datapath;
     if ((routingChanged || configChanged) && sites.some((site) => daemonState(p, site.id).running)) {
@@ -566,6 +553,16 @@ export class CiliumDatapath implements LabDatapath {
     }));
     writeFileSync(cp.agentSpec, JSON.stringify(agents, null, 2) + '\n');
     await Promise.all(agents.map((a) => startDaemon(p, a.spec, 2_000)));
+    // Here rather than before the agents: their start overlaps the operator's registration.
+    const ext = ctx.kc.makeApiClient(ApiextensionsV1Api);
+    await waitFor(`cilium-operator to register Cilium's CRDs (log: ${logFile(p, OPERATOR)})`, 120_000, async () => {
+      for (const name of KEY_CRDS) {
+        // Not there yet (404) or the apiserver busy: asked again in 500 ms; waitFor's timeout names what never came.
+        const crd = await ext.readCustomResourceDefinition({ name }).catch(() => null);
+        if (!crd?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+      }
+      return true;
+    }, 500);
 
     await startDaemon(p, {
       id: USAGE_AGENT,

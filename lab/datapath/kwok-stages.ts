@@ -1,13 +1,16 @@
 /**
- * kwok's Stages for a Cilium lab on the pods network: a pod gets the IP
- * that Cilium's CNI gave it, as a kubelet reports the sandbox's IP.
+ * kwok's Stages for the pods network: a pod gets the IP the lab gave its
+ * sandbox, as a kubelet reports the sandbox's IP, and only once that
+ * sandbox (namespace, eth0, servers) exists.
  *
  * kwok's own fast `pod-ready` stage takes a pod's IP from kwok's pool for
- * its node's podCIDR, while the agent's IPAM (`ipam: kubernetes`) hands
- * out addresses from the same podCIDR: the two would disagree. So the lab
- * runs cilium-cni for a pod (lab/pod-network-controller.ts), writes the IP
- * it returned into the annotation below, and kwok's pod-ready, derived
- * here, is split in two:
+ * its node's podCIDR at once, before the lab could make the pod's
+ * namespace (a pod was Ready before it had a network), and on a Cilium lab
+ * the agent's IPAM (`ipam: kubernetes`) hands out addresses from the same
+ * podCIDR: the two would disagree. So the lab's controller
+ * (lab/pod-network-controller.ts) makes the sandbox first (its own IPAM on
+ * a kube-proxy lab, cilium-cni on a Cilium lab), writes the IP into the
+ * annotation below, and kwok's pod-ready, derived here, is split in two:
  *   - `hostNetwork` pods: kwok's stage as it is (the node's IP);
  *   - other pods: only once the annotation exists, with podIP(s) from it.
  * A pod without the annotation stays Pending, as a pod whose sandbox is not

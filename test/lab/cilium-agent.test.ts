@@ -175,7 +175,7 @@ describe('lab with a real Cilium agent', { skip: buildProblem ?? false, timeout:
     await labDown({ name: LAB });
     before0 = ciliumBpfObjects();
     sysctlsBefore = Object.fromEntries(GUARDED_SYSCTLS.map((k) => [k, readFileSync(`/proc/sys/${k}`, 'utf8').trim()]));
-    info = await labUp({ name: LAB, datapath: 'cilium-native', onProgress: process.env.LAB_VERBOSE ? (m) => console.error(`[lab ${LAB}] ${m}`) : undefined });
+    info = await labUp({ name: LAB, network: 'shared', datapath: 'cilium-native', onProgress: process.env.LAB_VERBOSE ? (m) => console.error(`[lab ${LAB}] ${m}`) : undefined });
     kc = new KubeConfig();
     kc.loadFromFile(info.kubeconfigPath);
     core = kc.makeApiClient(CoreV1Api);

@@ -17,7 +17,7 @@ import { waitFor } from '../../lab/cluster';
 import { labPaths } from '../../lab/config';
 import { agentSites, labCgroup } from '../../lab/datapath/cilium';
 import { labDown, labUp, type LabInfo } from '../../lab/lab';
-import { processArgv0 } from '../../lab/procs';
+import { logFile, processArgv0 } from '../../lab/procs';
 import { createPinnedPod, ensureNamespace, waitPodReady, added, labNetnsOf, netnsList, rootLinks, rootRoutes, sh } from '../support/lab';
 
 const LAB = 'tcpods';
@@ -176,6 +176,29 @@ describe('lab --network pods --datapath cilium-*: a real Cilium agent per node',
     assert.ok(sent >= 0.95 * iperf.end.sum_sent.bytes, `cilium_vxlan sent ${sent} bytes for iperf3's ${iperf.end.sum_sent.bytes}`);
     const podMtu = (await exec('fortio-client', ['ip', '-o', 'link', 'show', 'dev', 'eth0'])).stdout;
     console.error(`[cilium-pods] overlay: cilium_vxlan mtu ${vx.mtu}, ${(iperf.end.sum_received.bits_per_second / 1e9).toFixed(2)} Gbit/s, tunnel sent ${sent} bytes; pod eth0: ${/mtu \d+/.exec(podMtu)?.[0]}; routes:\n${routes}`);
+  });
+
+  it('`kubectl logs` of each cilium pod is its own node\'s agent\'s log', async () => {
+    const p = labPaths(LAB);
+    const sites = agentSites(p, 'pods');
+    const linesOf = (id: string) => new Set(readFileSync(logFile(p, id), 'utf8').split('\n').filter((l) => l.startsWith('time=')));
+    const own = new Map(sites.map((s) => [s.node, linesOf(s.id)]));
+    const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=cilium' })).items;
+    assert.equal(pods.length, sites.length);
+    for (const pod of pods) {
+      const node = pod.spec!.nodeName!;
+      // Lines only this node's agent wrote (every line carries the agent's own time=) and lines only the others wrote.
+      const mine = [...own.get(node)!].filter((l) => [...own].every(([n, set]) => n === node || !set.has(l)));
+      const theirs = new Set([...own].filter(([n]) => n !== node).flatMap(([, set]) => [...set]).filter((l) => !own.get(node)!.has(l)));
+      const served = await waitFor(`kubectl logs of ${pod.metadata!.name} (${node})`, 30_000, async () => {
+        const log = await core.readNamespacedPodLog({ namespace: 'kube-system', name: pod.metadata!.name!, container: 'cilium-agent' });
+        const lines = log.split('\n');
+        return lines.some((l) => mine.includes(l)) ? lines : undefined;
+      }, 1_000);
+      const foreign = served.filter((l) => theirs.has(l));
+      assert.deepEqual(foreign.slice(0, 3), [], `${pod.metadata!.name} on ${node} serves another agent's lines`);
+      assert.ok(mine.length > 10, `${node}'s agent has lines of its own (${mine.length})`);
+    }
   });
 
   it('reports each cilium pod\'s own node\'s agent as its resource usage', async () => {

@@ -89,7 +89,17 @@ describe('lab --network pods', { timeout: 600_000 }, () => {
     await createPinnedPod(core, { namespace: NS, name: 'iperf-server', node: server!.name, command: iperf3ServerArgs({ port: 5201 }) });
     await createPinnedPod(core, { namespace: NS, name: 'client', node: client!.name });
     await createPinnedPod(core, { namespace: NS, name: 'host', node: server!.name, hostNetwork: true });
-    for (const name of ['fortio-server', 'iperf-server', 'client', 'host']) ips[name] = (await waitPodReady(core, NS, name)).status!.podIP!;
+    for (const name of ['fortio-server', 'iperf-server', 'client', 'host']) {
+      const ready = await waitPodReady(core, NS, name);
+      ips[name] = ready.status!.podIP!;
+      if (name === 'host') continue;
+      // Ready only once the sandbox exists: kwok reports the IP the lab wrote, and the server already listens.
+      assert.equal(ready.metadata?.annotations?.['netbench.io/pod-ip'], ips[name], `${name}: the IP kwok reports is the one the lab gave it`);
+      if (name.endsWith('-server')) {
+        const port = name === 'fortio-server' ? 8080 : 5201;
+        assert.match(sh(['ip', 'netns', 'exec', `${info.netns}.${NS}.${name}`, 'ss', '-Hltn']), new RegExp(`:${port}\\b`), `${name} listens as soon as it is Ready`);
+      }
+    }
     // The real kubectl, as a person would type it.
     const kubectl = spawnSync('kubectl', ['--kubeconfig', info.kubeconfigPath, '-n', NS, 'exec', 'client', '--', 'ip', 'addr'], { encoding: 'utf8' });
     assert.equal(kubectl.status, 0, kubectl.stderr);
@@ -207,7 +217,7 @@ describe('lab --network pods', { timeout: 600_000 }, () => {
     }
   });
 
-  it('caps one node\'s link with `lab shape --link` (both ways), and lifts it', async () => {
+  it('caps one node\'s link, then one pod\'s, with `lab shape --link` (both ways), and lifts them', async () => {
     const iperf = async (reverse: boolean) => {
       const out = await exec('client', ['iperf3', '-c', ips['iperf-server']!, '-p', '5201', '-t', '1', '-J', ...(reverse ? ['-R'] : [])], 60_000);
       return JSON.parse(out.stdout).end.sum_received.bits_per_second as number;
@@ -222,6 +232,21 @@ describe('lab --network pods', { timeout: 600_000 }, () => {
     await assert.rejects(labShape({ name: LAB, rate: '200mbit', link: 'worker-9' }), /--link must be a node of the lab/);
     assert.equal(await labShape({ name: LAB, link: server }), null);
     assert.ok((await iperf(false)) > 1e9, 'the cap is gone');
+
+    // One pod's link: the server pod's eth0 (its egress) and the veth's node end (its ingress).
+    const pod = `${NS}/iperf-server`;
+    assert.equal(await labShape({ name: LAB, rate: '150mbit', link: pod }), `150Mbit on ${pod}`);
+    assert.equal((await labStatus({ name: LAB })).shape, `150Mbit on ${pod}`);
+    const podUp = await iperf(false);
+    const podDown = await iperf(true);
+    console.error(`[pods] ${pod}'s link capped at 150mbit: client -> server ${(podUp / 1e6).toFixed(0)} Mbit/s, server -> client ${(podDown / 1e6).toFixed(0)} Mbit/s`);
+    for (const bps of [podUp, podDown]) assert.ok(bps > 75e6 && bps < 170e6, `${bps} bit/s under a 150mbit cap on the pod's link`);
+    const other = JSON.parse((await exec('client', ['fortio', 'load', '-quiet', '-qps', '0', '-c', '1', '-t', '1s', '-json', '-', `http://${ips['fortio-server']}:8080/echo?size=200000`], 60_000)).stdout);
+    const otherBps = other.ActualQPS * 200_000 * 8;
+    assert.ok(otherBps > 300e6, `another pod on the same node is not capped (${(otherBps / 1e6).toFixed(0)} Mbit/s of responses)`);
+    await assert.rejects(labShape({ name: LAB, rate: '150mbit', link: `${NS}/nope` }), /no pod of that name has a network namespace/);
+    assert.equal(await labShape({ name: LAB, link: pod }), null);
+    assert.ok((await iperf(false)) > 1e9, 'the pod cap is gone');
   });
 
   it('removes a deleted pod\'s namespace and stops its server', async () => {

@@ -39,9 +39,9 @@ function hookExit(): void {
 }
 
 /**
- * NETBENCH_LAB_NETWORK=pods runs a test file's lab on the pods network (each
- * node and pod in a namespace of its own, lab/pod-network.ts) instead of the
- * default shared one: the e2e tests on it are issue 8's item 7.
+ * NETBENCH_LAB_NETWORK=shared runs a test file's lab on the shared network
+ * (every pod in the one lab namespace) instead of the default pods network
+ * (each node and pod in a namespace of its own, lab/pod-network.ts).
  */
 export function labNetwork(): LabNetwork | undefined {
   const v = process.env.NETBENCH_LAB_NETWORK;

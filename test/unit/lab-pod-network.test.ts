@@ -13,7 +13,7 @@ import { after, describe, it } from 'node:test';
 import { labPaths } from '../../lab/config';
 import { execShimScript, NETWORK_ENV, patchKwokctlForPods, POD_NETNS_ENV } from '../../lab/exec-shim';
 import { writeKwokctlConfig } from '../../lab/kwokctl';
-import { nodeNetns, podNetns, podVeth } from '../../lab/pod-network';
+import { freePodIP, nodeNetns, podNetns, podVeth } from '../../lab/pod-network';
 import { serverArgv, serverDaemonId } from '../../lab/pod-network-controller';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lab-pods-'));
@@ -63,7 +63,7 @@ describe('kwokctl config for --network pods', () => {
     patchKwokctlForPods(file, p, '/usr/bin:/bin'); // idempotent
     const docs = readFileSync(file, 'utf8').split(/\n---\n/).map((d) => JSON.parse(d));
     const kwokctl = docs.find((d) => d.kind === 'KwokctlConfiguration');
-    assert.deepEqual(kwokctl.options.enableCRDs, ['Exec', 'PortForward']);
+    assert.deepEqual(kwokctl.options.enableCRDs, ['Exec', 'PortForward', 'Logs']);
     const patches = kwokctl.componentsPatches.filter((c: { name: string }) => c.name === 'kwok-controller');
     assert.equal(patches.length, 1);
     assert.deepEqual(patches[0].extraEnvs, [{ name: 'PATH', value: `${path.join(p.netDir, 'exec-shim')}:/usr/bin:/bin` }]);
@@ -71,6 +71,21 @@ describe('kwokctl config for --network pods', () => {
     assert.deepEqual(exec.spec.execs[0].local.envs, [{ name: NETWORK_ENV, value: 'pods' }]);
     assert.ok(!docs.some((d) => d.kind === 'Exec'), 'kwok refuses Exec in --config when it is a CRD');
     assert.ok(!docs.some((d) => d.kind === 'ClusterPortForward'), 'port-forward dials the pod, not a stand-in on 127.0.0.1');
+    // kwok's pod-ready split: hostNetwork pods as kwok does it, other pods only once the lab wrote their IP.
+    const stages = docs.filter((d) => d.kind === 'Stage').map((d) => d.metadata.name);
+    assert.deepEqual(stages.filter((n: string) => n.startsWith('pod-ready')).sort(), ['pod-ready-cni', 'pod-ready-host-network']);
+    assert.equal(new Set(stages).size, stages.length, 'each stage once, also after a second patch');
+  });
+});
+
+describe('the kube-proxy lab\'s pod IPs (freePodIP)', () => {
+  it('takes the lowest address of the podCIDR that no other pod holds, never the network or broadcast address', () => {
+    assert.equal(freePodIP('10.244.1.0/24', new Set()), '10.244.1.1');
+    assert.equal(freePodIP('10.244.1.0/24', new Set(['10.244.1.1', '10.244.1.2', '10.244.1.4'])), '10.244.1.3');
+    const all = new Set(Array.from({ length: 253 }, (_, i) => `10.244.2.${i + 1}`));
+    assert.equal(freePodIP('10.244.2.0/24', all), '10.244.2.254');
+    all.add('10.244.2.254');
+    assert.throws(() => freePodIP('10.244.2.0/24', all), /no free pod IP left in 10\.244\.2\.0\/24 \(254 in use\)/);
   });
 });
 
