@@ -1,6 +1,9 @@
 /**
- * The lab as netbench sees it: a 3-worker kube-proxy cluster whose Service
- * traffic really crosses kube-proxy's rules in the lab's network namespace.
+ * The shared-network lab as netbench sees it: a 3-worker kube-proxy cluster
+ * whose Service traffic really crosses kube-proxy's rules in the lab's one
+ * network namespace, where one process per tool port serves every pod IP
+ * (so its pods need no server command). The pods network, the default, has
+ * its own test: test/lab/pod-network.test.ts.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -25,7 +28,7 @@ function inCidr(ip: string, cidr: string): boolean {
   return (toInt(ip) & mask) === (toInt(base) & mask);
 }
 
-describe('lab (kube-proxy)', { timeout: 600_000 }, () => {
+describe('lab (kube-proxy, shared network)', { timeout: 600_000 }, () => {
   let lab: TestLab;
   let kubeProxyPod: string;
   let serverIP: string;
@@ -34,7 +37,7 @@ describe('lab (kube-proxy)', { timeout: 600_000 }, () => {
     execInPod({ kubeConfig: lab.kubeConfig, namespace, pod, command, timeoutMs });
 
   before(async () => {
-    lab = await startTestLab(LAB);
+    lab = await startTestLab(LAB, undefined, 'shared');
     await ensureNamespace(lab.core, NS);
   });
 

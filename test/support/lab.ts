@@ -50,11 +50,11 @@ export function labNetwork(): LabNetwork | undefined {
   return v;
 }
 
-export async function startTestLab(name: string, proxyMode?: ProxyMode): Promise<TestLab> {
+export async function startTestLab(name: string, proxyMode?: ProxyMode, network: LabNetwork | undefined = labNetwork()): Promise<TestLab> {
   hookExit();
   await labDown({ name }); // leftovers of a crashed earlier run
   live.add(name);
-  const info = await labUp({ name, proxyMode, network: labNetwork(), onProgress: process.env.LAB_VERBOSE ? (m) => console.error(`[lab ${name}] ${m}`) : undefined });
+  const info = await labUp({ name, proxyMode, network, onProgress: process.env.LAB_VERBOSE ? (m) => console.error(`[lab ${name}] ${m}`) : undefined });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(info.kubeconfigPath);
   return {
@@ -123,9 +123,10 @@ export function netnsPids(netns: string): number[] {
     .filter((n) => Number.isInteger(n));
 }
 
-/** Command lines of the processes inside the lab's namespace. */
+/** Command lines of the processes inside the lab's namespace and, on the pods network, its node and pod namespaces (`<netns>.*`). */
 export function netnsCommands(netns: string): string[] {
-  return netnsPids(netns).map((pid) => {
+  const all = netnsList().filter((n) => n === netns || n.startsWith(`${netns}.`));
+  return [...new Set(all.flatMap((n) => netnsPids(n)))].map((pid) => {
     const r = spawnSync('cat', [`/proc/${pid}/cmdline`], { encoding: 'utf8' });
     return (r.stdout ?? '').split('\0').join(' ').trim();
   });
