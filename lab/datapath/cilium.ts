@@ -557,9 +557,10 @@ export class CiliumDatapath implements LabDatapath {
     const ext = ctx.kc.makeApiClient(ApiextensionsV1Api);
     await waitFor(`cilium-operator to register Cilium's CRDs (log: ${logFile(p, OPERATOR)})`, 120_000, async () => {
       for (const name of KEY_CRDS) {
-        // Not there yet (404) or the apiserver busy: asked again in 500 ms; waitFor's timeout names what never came.
-        const crd = await ext.readCustomResourceDefinition({ name }).catch(() => null);
-        if (!crd?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+        // Not there yet (404) or the apiserver busy: the error goes to waitFor, which asks again in 500 ms
+        // and, on its timeout, names the last error with what never came.
+        const crd = await ext.readCustomResourceDefinition({ name });
+        if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
       }
       return true;
     }, 500);
